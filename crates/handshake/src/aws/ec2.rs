@@ -1,0 +1,249 @@
+//! EC2 behind [`VpcRoutes`] and [`PeeringPort`].
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::operation::RequestId;
+use aws_sdk_ec2::types::{Filter, PeeringConnectionOptionsRequest, Tag, VpcCidrBlockStateCode};
+use aws_sdk_ec2::Client;
+
+use super::{classify, code_of};
+use crate::engine::Written;
+use crate::error::Result;
+use crate::model::{Route, RouteSpec, RouteTable};
+use crate::peering::{Peering, PeeringPort, Status, VpcEnd};
+use crate::ports::VpcRoutes;
+
+#[derive(Clone)]
+pub struct Ec2 {
+    client: Client,
+}
+
+impl Ec2 {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+fn filter(name: &str, values: &[&str]) -> Filter {
+    Filter::builder().name(name).set_values(Some(values.iter().map(|v| v.to_string()).collect())).build()
+}
+
+fn tags(list: &[Tag]) -> BTreeMap<String, String> {
+    list.iter()
+        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+        .collect()
+}
+
+fn written<O: RequestId>(output: &O) -> Written {
+    Written { request_id: output.request_id().map(String::from), already_done: false }
+}
+
+fn already_done() -> Written {
+    Written { request_id: None, already_done: true }
+}
+
+/// The id of whatever a route points at.
+fn route_target(r: &aws_sdk_ec2::types::Route) -> String {
+    [
+        r.vpc_peering_connection_id(),
+        r.transit_gateway_id(),
+        r.gateway_id(),
+        r.nat_gateway_id(),
+        r.network_interface_id(),
+        r.instance_id(),
+        r.local_gateway_id(),
+        r.carrier_gateway_id(),
+        r.egress_only_internet_gateway_id(),
+        r.core_network_arn(),
+    ]
+    .into_iter()
+    .flatten()
+    .next()
+    .unwrap_or("unknown")
+    .to_string()
+}
+
+impl VpcRoutes for Ec2 {
+    async fn vpc_cidrs(&self, vpc_id: &str) -> Result<Vec<String>> {
+        let out = self
+            .client
+            .describe_vpcs()
+            .vpc_ids(vpc_id)
+            .send()
+            .await
+            .map_err(|e| classify("DescribeVpcs", e))?;
+        let mut cidrs = Vec::new();
+        for vpc in out.vpcs() {
+            cidrs.extend(vpc.cidr_block().map(String::from));
+            for assoc in vpc.cidr_block_association_set() {
+                let associated = assoc
+                    .cidr_block_state()
+                    .and_then(|s| s.state())
+                    .is_none_or(|s| *s == VpcCidrBlockStateCode::Associated);
+                if let (true, Some(block)) = (associated, assoc.cidr_block()) {
+                    if !cidrs.iter().any(|c| c == block) {
+                        cidrs.push(block.to_string());
+                    }
+                }
+            }
+        }
+        Ok(cidrs)
+    }
+
+    async fn route_tables(&self, vpc_id: &str) -> Result<Vec<RouteTable>> {
+        let tables = self
+            .client
+            .describe_route_tables()
+            .filters(filter("vpc-id", &[vpc_id]))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| classify("DescribeRouteTables", e))?;
+        Ok(tables
+            .iter()
+            .map(|t| RouteTable {
+                id: t.route_table_id().unwrap_or_default().to_string(),
+                main: t.associations().iter().any(|a| a.main() == Some(true)),
+                tags: tags(t.tags()),
+                routes: t
+                    .routes()
+                    .iter()
+                    .filter_map(|r| {
+                        Some(Route {
+                            destination: r.destination_cidr_block()?.to_string(),
+                            target: route_target(r),
+                            state: r.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                        })
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+
+    async fn create_route(&self, route: &RouteSpec) -> Result<Written> {
+        let mut call = self
+            .client
+            .create_route()
+            .route_table_id(&route.route_table_id)
+            .destination_cidr_block(&route.destination);
+        call = if route.target.starts_with("pcx-") {
+            call.vpc_peering_connection_id(&route.target)
+        } else {
+            call.transit_gateway_id(&route.target)
+        };
+        match call.send().await {
+            Ok(out) => Ok(written(&out)),
+            Err(e) if code_of(&e) == Some("RouteAlreadyExists") => Ok(already_done()),
+            Err(e) => Err(classify("CreateRoute", e)),
+        }
+    }
+}
+
+fn vpc_end(info: Option<&aws_sdk_ec2::types::VpcPeeringConnectionVpcInfo>) -> VpcEnd {
+    let Some(info) = info else { return VpcEnd::default() };
+    let mut cidrs: Vec<String> = info.cidr_block().map(String::from).into_iter().collect();
+    for block in info.cidr_block_set().iter().filter_map(|b| b.cidr_block()) {
+        if !cidrs.iter().any(|c| c == block) {
+            cidrs.push(block.to_string());
+        }
+    }
+    VpcEnd {
+        owner_id: info.owner_id().unwrap_or_default().to_string(),
+        vpc_id: info.vpc_id().unwrap_or_default().to_string(),
+        region: info.region().unwrap_or_default().to_string(),
+        cidrs,
+    }
+}
+
+impl PeeringPort for Ec2 {
+    async fn peering(&self, id: &str) -> Result<Option<Peering>> {
+        let out = match self.client.describe_vpc_peering_connections().vpc_peering_connection_ids(id).send().await {
+            Ok(out) => out,
+            Err(e) if code_of(&e) == Some("InvalidVpcPeeringConnectionID.NotFound") => return Ok(None),
+            Err(e) => return Err(classify("DescribeVpcPeeringConnections", e)),
+        };
+        let Some(p) = out.vpc_peering_connections().iter().find(|p| p.vpc_peering_connection_id() == Some(id)) else {
+            return Ok(None);
+        };
+        let status = p
+            .status()
+            .and_then(|s| s.code())
+            .map(|c| Status::parse(c.as_str()))
+            .unwrap_or(Status::Other("unknown".into()));
+        Ok(Some(Peering {
+            id: id.to_string(),
+            status,
+            requester: vpc_end(p.requester_vpc_info()),
+            accepter: vpc_end(p.accepter_vpc_info()),
+            accepter_dns_resolution: p
+                .accepter_vpc_info()
+                .and_then(|i| i.peering_options())
+                .and_then(|o| o.allow_dns_resolution_from_remote_vpc())
+                .unwrap_or(false),
+            tags: tags(p.tags()),
+        }))
+    }
+
+    async fn live_peerings_into(&self, vpc_ids: &[String]) -> Result<Vec<String>> {
+        if vpc_ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let vpcs: Vec<&str> = vpc_ids.iter().map(String::as_str).collect();
+        let found = self
+            .client
+            .describe_vpc_peering_connections()
+            .filters(filter("accepter-vpc-info.vpc-id", &vpcs))
+            .filters(filter("status-code", &["pending-acceptance", "provisioning", "active"]))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| classify("DescribeVpcPeeringConnections", e))?;
+        let mut ids: Vec<String> = found.iter().filter_map(|p| p.vpc_peering_connection_id().map(String::from)).collect();
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    async fn accept(&self, id: &str) -> Result<Written> {
+        match self.client.accept_vpc_peering_connection().vpc_peering_connection_id(id).send().await {
+            Ok(out) => Ok(written(&out)),
+            Err(e) if code_of(&e) == Some("InvalidStateTransition") => Ok(already_done()),
+            Err(e) => Err(classify("AcceptVpcPeeringConnection", e)),
+        }
+    }
+
+    async fn reject(&self, id: &str) -> Result<Written> {
+        match self.client.reject_vpc_peering_connection().vpc_peering_connection_id(id).send().await {
+            Ok(out) => Ok(written(&out)),
+            Err(e) if code_of(&e) == Some("InvalidStateTransition") => Ok(already_done()),
+            Err(e) => Err(classify("RejectVpcPeeringConnection", e)),
+        }
+    }
+
+    async fn enable_accepter_dns(&self, id: &str) -> Result<Written> {
+        let options = PeeringConnectionOptionsRequest::builder().allow_dns_resolution_from_remote_vpc(true).build();
+        self.client
+            .modify_vpc_peering_connection_options()
+            .vpc_peering_connection_id(id)
+            .accepter_peering_connection_options(options)
+            .send()
+            .await
+            .map(|out| written(&out))
+            .map_err(|e| classify("ModifyVpcPeeringConnectionOptions", e))
+    }
+
+    async fn tag(&self, id: &str, key: &str, value: &str) -> Result<Written> {
+        self.client
+            .create_tags()
+            .resources(id)
+            .tags(Tag::builder().key(key).value(value).build())
+            .send()
+            .await
+            .map(|out| written(&out))
+            .map_err(|e| classify("CreateTags", e))
+    }
+}

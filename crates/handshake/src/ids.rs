@@ -1,0 +1,54 @@
+//! Shapes of AWS identifiers, checked before they are used in a call.
+
+fn prefixed_hex(value: &str, prefix: &str) -> bool {
+    value
+        .strip_prefix(prefix)
+        .is_some_and(|rest| (8..=17).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+pub fn is_account_id(value: &str) -> bool {
+    value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())
+}
+
+pub fn is_vpc_id(value: &str) -> bool {
+    prefixed_hex(value, "vpc-")
+}
+
+pub fn is_route_table_id(value: &str) -> bool {
+    prefixed_hex(value, "rtb-")
+}
+
+pub fn is_peering_id(value: &str) -> bool {
+    prefixed_hex(value, "pcx-")
+}
+
+pub fn is_tgw_id(value: &str) -> bool {
+    prefixed_hex(value, "tgw-")
+}
+
+pub fn is_tgw_attachment_id(value: &str) -> bool {
+    prefixed_hex(value, "tgw-attach-")
+}
+
+pub fn is_tgw_route_table_id(value: &str) -> bool {
+    prefixed_hex(value, "tgw-rtb-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes() {
+        assert!(is_account_id("111111111111"));
+        assert!(!is_account_id("11111111111a"));
+        assert!(is_vpc_id("vpc-0a1b2c3d"));
+        assert!(is_vpc_id("vpc-0a1b2c3d4e5f60718"));
+        assert!(!is_vpc_id("vpc-xyz12345"));
+        assert!(!is_vpc_id("rtb-0a1b2c3d"));
+        assert!(is_peering_id("pcx-1234abcd"));
+        assert!(is_tgw_attachment_id("tgw-attach-0123456789abcdef0"));
+        assert!(!is_tgw_id("tgw-attach-0123456789abcdef0"));
+        assert!(is_tgw_route_table_id("tgw-rtb-0123456789abcdef0"));
+    }
+}

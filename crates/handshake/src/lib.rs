@@ -1,0 +1,21 @@
+//! astro-handshake: customer-side automation of Astro network handshakes.
+//!
+//! Every handshake is reconciled the same way (see [`engine`]): observe the resource from
+//! the API, decide with a pure function of policy and observation, act on what is missing,
+//! and record every decision and write.
+
+pub mod audit;
+pub mod aws;
+pub mod cidr;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod peering;
+pub mod runtime;
+pub mod ports;
+pub mod selector;
+pub mod trigger;
+
+pub use error::{Error, Result};

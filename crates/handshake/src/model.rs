@@ -1,0 +1,139 @@
+//! What the handshakes observe around them: route tables and their routes.
+
+use std::collections::BTreeMap;
+
+/// A route table as observed from the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteTable {
+    pub id: String,
+    /// The VPC's main route table.
+    pub main: bool,
+    pub tags: BTreeMap<String, String>,
+    pub routes: Vec<Route>,
+}
+
+/// One IPv4 route: its destination and whatever it points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub destination: String,
+    /// The target's id (`pcx-`, `tgw-`, `igw-`, `local`, ...), or `unknown`.
+    pub target: String,
+    /// `active` or `blackhole`.
+    pub state: String,
+}
+
+impl RouteTable {
+    /// The route whose destination is exactly `cidr`, if any.
+    pub fn route_to(&self, cidr: &ipnet::Ipv4Net) -> Option<&Route> {
+        self.routes
+            .iter()
+            .find(|r| crate::cidr::parse(&r.destination).ok().as_ref() == Some(cidr))
+    }
+}
+
+/// What the plan needs for one route: where it goes and through what.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteSpec {
+    pub route_table_id: String,
+    pub destination: String,
+    pub target: String,
+}
+
+/// Something found that needs a person: a route that points elsewhere, nothing selected.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    pub kind: FindingKind,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    /// A route to the CIDR exists with another target: never replaced.
+    RouteConflict,
+    /// The selector picked no route table in a VPC.
+    NoRouteTable,
+    /// A configured resource does not exist or is not visible.
+    Missing,
+    /// A resource share is not (yet) associated.
+    ShareNotAssociated,
+}
+
+/// Plans the routes still missing: for every selected table and every CIDR, a route to
+/// `target`. A route already there with the same target is in place; one with another
+/// target is a conflict, recorded and left alone.
+pub fn plan_routes(
+    tables: &[&RouteTable],
+    cidrs: &[ipnet::Ipv4Net],
+    target: &str,
+) -> (Vec<RouteSpec>, Vec<Finding>) {
+    let mut missing = Vec::new();
+    let mut conflicts = Vec::new();
+    for table in tables {
+        for cidr in cidrs {
+            match table.route_to(cidr) {
+                Some(route) if route.target == target => {}
+                Some(route) => conflicts.push(Finding {
+                    kind: FindingKind::RouteConflict,
+                    detail: format!(
+                        "{}: route to {cidr} already points at {} ({}); not replaced",
+                        table.id, route.target, route.state
+                    ),
+                }),
+                None => missing.push(RouteSpec {
+                    route_table_id: table.id.clone(),
+                    destination: cidr.to_string(),
+                    target: target.to_string(),
+                }),
+            }
+        }
+    }
+    (missing, conflicts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(id: &str, routes: &[(&str, &str)]) -> RouteTable {
+        RouteTable {
+            id: id.into(),
+            main: false,
+            tags: BTreeMap::new(),
+            routes: routes
+                .iter()
+                .map(|(d, t)| Route { destination: d.to_string(), target: t.to_string(), state: "active".into() })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn plans_only_what_is_missing_and_reports_conflicts() {
+        let a = table("rtb-0000000a", &[("10.0.0.0/16", "local"), ("10.100.0.0/16", "pcx-11111111")]);
+        let b = table("rtb-0000000b", &[("10.100.0.0/16", "tgw-22222222")]);
+        let c = table("rtb-0000000c", &[]);
+        let cidrs = [crate::cidr::parse("10.100.0.0/16").unwrap()];
+        let (missing, conflicts) = plan_routes(&[&a, &b, &c], &cidrs, "pcx-11111111");
+        assert_eq!(
+            missing,
+            vec![RouteSpec {
+                route_table_id: "rtb-0000000c".into(),
+                destination: "10.100.0.0/16".into(),
+                target: "pcx-11111111".into()
+            }]
+        );
+        assert_eq!(conflicts.len(), 1);
+        assert!(conflicts[0].detail.contains("rtb-0000000b"));
+        assert!(conflicts[0].detail.contains("tgw-22222222"));
+    }
+
+    #[test]
+    fn route_destination_match_is_by_network_not_text() {
+        let a = table("rtb-0000000a", &[("10.100.0.0/16", "pcx-11111111")]);
+        let cidrs = [crate::cidr::parse("10.100.7.7/16").unwrap()];
+        let (missing, conflicts) = plan_routes(&[&a], &cidrs, "pcx-11111111");
+        assert!(missing.is_empty() && conflicts.is_empty());
+    }
+}
