@@ -66,6 +66,25 @@ def pending(owner, vendor, account_client):
     return tgw, att, vpc_id
 
 
+# -- 1. VPC peering: each account sees its own tags -----------------------------
+def test_peering_tags_are_kept_per_account(owner, vendor):
+    owner_vpc = owner.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    vendor_vpc = vendor.create_vpc(CidrBlock="172.16.0.0/16")["Vpc"]["VpcId"]
+    pcx_id = vendor.create_vpc_peering_connection(
+        VpcId=vendor_vpc, PeerVpcId=owner_vpc, PeerOwnerId=OWNER,
+        TagSpecifications=[{"ResourceType": "vpc-peering-connection",
+                            "Tags": [{"Key": "Side", "Value": "Requester"}]}],
+    )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    owner.create_tags(Resources=[pcx_id], Tags=[{"Key": "Side", "Value": "Accepter"}])
+
+    def tags(ec2):
+        (pcx,) = ec2.describe_vpc_peering_connections(VpcPeeringConnectionIds=[pcx_id])["VpcPeeringConnections"]
+        return {t["Key"]: t["Value"] for t in pcx.get("Tags", [])}
+
+    assert tags(owner) == {"Side": "Accepter"}
+    assert tags(vendor) == {"Side": "Requester"}
+
+
 # -- 1. VPC peering: cidrBlockSet -------------------------------------------
 def test_peering_describe_lists_secondary_cidrs_on_both_sides(owner, vendor):
     owner_vpc = owner.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]

@@ -1,1 +1,150 @@
+//! The integration-test harness: moto's server (with the project's extensions) started on
+//! a free loopback port for each test, SDK configurations attributed to the vendor and the
+//! customer accounts, and builders for the network both sides start from.
 
+pub mod lambda;
+pub mod scenario;
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sts::config::Credentials;
+
+/// Astro's (the vendor's) account.
+pub const ASTRO: &str = "111111111111";
+/// The customer's account, where astro-handshake runs.
+pub const CUSTOMER: &str = "222222222222";
+/// An account that is not allowed to request anything.
+pub const STRANGER: &str = "333333333333";
+pub const REGION: &str = "us-east-1";
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// A free TCP port on the loopback interface.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// Waits until something listens on the port, or the child exits, or time runs out.
+pub fn wait_for_port(port: u16, child: &mut Child, what: &str, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited early with {status}");
+        }
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{what} did not listen on port {port} within {timeout:?}");
+}
+
+/// moto's server with the astro-handshake extensions; stopped when dropped.
+pub struct Emulator {
+    pub endpoint: String,
+    child: Child,
+}
+
+impl Emulator {
+    /// Starts `tests/emulator/server.py` with `$HANDSHAKE_PYTHON` (default `python3`).
+    pub fn start() -> Self {
+        let python = std::env::var("HANDSHAKE_PYTHON").unwrap_or_else(|_| "python3".into());
+        let port = free_port();
+        let log = std::env::temp_dir().join(format!("astro-handshake-moto-{port}.log"));
+        let log_file = std::fs::File::create(&log).expect("emulator log");
+        let mut child = Command::new(&python)
+            .arg(root().join("tests/emulator/server.py"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env_remove("MOTO_ACCOUNT_ID")
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().expect("log"))
+            .stderr(log_file)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start the emulator with `{python}` ({e}); `make test` installs it")
+            });
+        wait_for_port(
+            port,
+            &mut child,
+            "the emulator (moto server)",
+            Duration::from_secs(60),
+        );
+        Self {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            child,
+        }
+    }
+
+    /// Temporary credentials for `account`, from STS AssumeRole as Lambda would hand them
+    /// to a function; moto attributes every request signed with them to that account.
+    pub async fn credentials(&self, account: &str) -> Credentials {
+        let bootstrap = aws_sdk_sts::Client::new(&self.config_with(Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "bootstrap",
+        )));
+        let out = bootstrap
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{account}:role/astro-handshake-test"))
+            .role_session_name("astro-handshake-test")
+            .send()
+            .await
+            .expect("AssumeRole on the emulator");
+        let c = out.credentials().expect("credentials");
+        Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            None,
+            "assumed",
+        )
+    }
+
+    /// An SDK configuration acting as `account`, pointed at the emulator. One attempt per
+    /// call: a failing call in a test shows itself instead of being re-sent.
+    pub async fn account(&self, account: &str) -> SdkConfig {
+        let credentials = self.credentials(account).await;
+        self.config_with(credentials)
+    }
+
+    fn config_with(&self, credentials: Credentials) -> SdkConfig {
+        SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(
+                credentials,
+            ))
+            .retry_config(RetryConfig::standard().with_max_attempts(1))
+            .build()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The audit records of one kind (`decision`, `action`, `finding`, `error`).
+pub fn records_of<'a>(records: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
+    records.iter().filter(|r| r["record"] == kind).collect()
+}

@@ -65,7 +65,7 @@ ALWAYS = {
     "DeadLetterQueue", "DeadLetterQueuePolicy", "DeadLetterQueueDepthAlarm",
     "PeeringFunction", "PeeringRole", "PeeringLogGroup", "PeeringFunctionCloudTrail", "PeeringFunctionSweep",
     "PeerRoleFunction", "PeerRoleFunctionRole", "PeerRoleLogGroup", "PeerRoleFunctionCloudTrail",
-    "PeerRoleFunctionSweep", "CloudFormationServiceRole",
+    "PeerRoleFunctionSweep",
 }
 TGW_RESOURCES = {
     "TransitGatewayFunction", "TransitGatewayRole", "TransitGatewayLogGroup", "TransitGatewayShare",
@@ -99,22 +99,22 @@ ENV_CONTRACT = {
     "TransitGatewayFunction": [
         "AstroAccountIds", "AstroCidrs", "AstroVpcIds", "TransitGatewayId", "TransitGatewayRouteTableId",
         "TgwSpokeVpcIds", "RouteTableSelector", "UnknownRequests", "DryRun", "METRICS_NAMESPACE",
-        "RESOURCE_SHARE_ARN",
+        "RESOURCE_SHARE_ARN", "RESOLVER_RULE_SHARE_ARN",
     ],
     "ZonesFunction": [
         "AstroAccountIds", "AstroCidrs", "AccepterVpcIds", "AstroVpcIds", "TransitGatewayId",
         "PrivateHostedZoneIds", "ZoneVpcAssociations", "REMOTE_EXECUTION_ZONE_ID", "DryRun", "METRICS_NAMESPACE",
     ],
     "PeerRoleFunction": [
-        "STACK_NAME", "CLOUDFORMATION_ROLE_ARN", "PeerRoleExpiresAt", "PeerOwnerIds", "AccepterVpcIds",
+        "STACK_NAME", "PeerRoleExpiresAt", "PeerOwnerIds", "AccepterVpcIds",
         "DryRun", "METRICS_NAMESPACE",
     ],
 }
 SPECIAL_VALUES = {
     "METRICS_NAMESPACE": "AstroHandshake",
     "STACK_NAME": {"Ref": "AWS::StackName"},
-    "CLOUDFORMATION_ROLE_ARN": {"Fn::GetAtt": ["CloudFormationServiceRole", "Arn"]},
     "RESOURCE_SHARE_ARN": {"Ref": "TransitGatewayShare"},
+    "RESOLVER_RULE_SHARE_ARN": {"Fn::If": ["HasResolverRules", {"Ref": "ResolverRuleShare"}, ""]},
     "REMOTE_EXECUTION_ZONE_ID": {"Fn::If": ["HasEndpointService", {"Ref": "RemoteExecutionZone"}, ""]},
 }
 
@@ -468,23 +468,44 @@ def test_peer_role_trust_has_external_id_and_time_box():
     assert {"PeerOwnerIds", "PeerRoleExternalId", "PeerRoleExpiresAt"} <= asserted
 
 
-def test_cloudformation_service_role_can_only_take_the_peer_role_apart():
-    stack = Stack(PEER_ROLE)
-    peer_role_arn = f"arn:aws:iam::{ACCOUNT}:role/{stack.properties('PeerRole')['RoleName']}"
-    role = stack.properties("CloudFormationServiceRole")
-    (trust,) = statements(role["AssumeRolePolicyDocument"])
-    assert trust["Principal"] == {"Service": "cloudformation.amazonaws.com"}
-    for s in statements(policy_of_role(stack, "CloudFormationServiceRole")):
-        assert resources_of(s) == [peer_role_arn]
-        for action in actions_of(s):
-            assert action.startswith("iam:"), action
-            assert not re.match(r"iam:(Create|Put|Attach|Update|PassRole|Tag)", action), action
-    fn = by_sid(policy_of_role(stack, "PeerRoleFunctionRole"))
+PEER_ROLE_DELETE_ACTIONS = [  # the delete handler of the AWS::IAM::Role resource schema
+    "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:GetRole",
+    "iam:ListAttachedRolePolicies", "iam:ListRolePolicies",
+]
+
+
+@pytest.mark.parametrize("overrides", [{}, PEER_ROLE, EVERYTHING], ids=["defaults", "peer-role", "everything"])
+def test_peer_role_function_updates_its_stack_without_a_service_role(overrides):
+    """No CloudFormation service role: UpdateStack runs with the function's credentials (a role
+    passed as RoleARN would stay the stack's role for the customer's next deploy)."""
+    stack = Stack(overrides)
+    assert "CloudFormationServiceRole" not in stack.template["Resources"]
+    assert "CloudFormationServiceRoleArn" not in stack.template.get("Outputs", {})
+    env = stack.properties("PeerRoleFunction")["Environment"]["Variables"]
+    assert "CLOUDFORMATION_ROLE_ARN" not in env
+    peer_role_arn = f"arn:aws:iam::{ACCOUNT}:role/{STACK_NAME}-astro-peer-role"
+    if "PeerRole" in stack.resources():
+        assert stack.properties("PeerRole")["RoleName"] == f"{STACK_NAME}-astro-peer-role"
+    doc = policy_of_role(stack, "PeerRoleFunctionRole")
+    st = by_sid(doc)
     stack_arn = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK_NAME}/*"
-    assert resources_of(fn["UpdateThisStackThroughServiceRoleOnly"]) == [stack_arn]
-    assert fn["UpdateThisStackThroughServiceRoleOnly"]["Condition"]["ArnEquals"] == {
-        "cloudformation:RoleArn": "<GetAtt:CloudFormationServiceRole.Arn>"}
-    assert resources_of(fn["PassServiceRole"]) == ["<GetAtt:CloudFormationServiceRole.Arn>"]
+    update = st["UpdateThisStackWithoutServiceRole"]
+    assert actions_of(update) == ["cloudformation:UpdateStack"]
+    assert resources_of(update) == [stack_arn]
+    assert update["Condition"] == {"Null": {"cloudformation:RoleArn": "true"}}
+    assert resources_of(st["ReadThisStack"]) == [stack_arn]
+    assert resources_of(st["RunSamTransform"]) == [
+        f"arn:aws:cloudformation:{REGION}:aws:transform/Serverless-2016-10-31"]
+    delete = st["DeletePeerRoleOnly"]
+    assert sorted(actions_of(delete)) == PEER_ROLE_DELETE_ACTIONS
+    assert resources_of(delete) == [peer_role_arn]
+    # IAM only on the PeerRole, and nothing that could create or widen a permission.
+    for s in statements(doc):
+        for action in actions_of(s):
+            if action.startswith("iam:"):
+                assert s is delete, (s["Sid"], action)
+            assert not re.match(r"iam:(Create|Put|Attach|Update|PassRole|Tag|Untag)", action), action
+            assert not re.match(r"cloudformation:(CreateStack|DeleteStack|ExecuteChangeSet|SetStackPolicy)", action), action
 
 
 # --------------------------------------------------------------------------------------------

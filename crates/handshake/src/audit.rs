@@ -16,6 +16,8 @@ pub enum RecordType {
     Decision,
     Action,
     Finding,
+    /// A once-per-invocation check (a resource share's associations).
+    Status,
     Error,
 }
 
@@ -203,7 +205,13 @@ mod tests {
 
     #[test]
     fn emf_document_declares_every_counter() {
-        let c = Counters { accepted: 1, rejected: 0, ignored: 2, conflicts: 3, failures: 4 };
+        let c = Counters {
+            accepted: 1,
+            rejected: 0,
+            ignored: 2,
+            conflicts: 3,
+            failures: 4,
+        };
         let doc = c.to_emf("AstroHandshake", "vpc-peering");
         let declared = &doc["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(declared["Namespace"], "AstroHandshake");

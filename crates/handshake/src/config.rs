@@ -32,7 +32,9 @@ impl Source for HashMap<String, String> {
 
 impl Source for &[(&str, &str)] {
     fn get(&self, name: &str) -> Option<String> {
-        self.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        self.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
     }
 }
 
@@ -42,7 +44,10 @@ pub struct Reader<'a>(pub &'a dyn Source);
 impl Reader<'_> {
     /// The trimmed value, or `None` when unset or blank.
     pub fn optional(&self, name: &str) -> Option<String> {
-        self.0.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+        self.0
+            .get(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
     }
 
     pub fn required(&self, name: &str) -> Result<String> {
@@ -93,7 +98,9 @@ impl Reader<'_> {
                 .map_err(|_| Error::Config(format!("{name}: `{v}` is not a number of seconds")))?,
         };
         if value > max {
-            return Err(Error::Config(format!("{name}: {value} is above the maximum of {max}")));
+            return Err(Error::Config(format!(
+                "{name}: {value} is above the maximum of {max}"
+            )));
         }
         Ok(Duration::from_secs(value))
     }
@@ -121,16 +128,24 @@ pub struct Common {
 
 impl Common {
     pub fn read(r: &Reader) -> Result<Self> {
-        let astro_account_ids = r.checked_list("ASTRO_ACCOUNT_IDS", "a 12-digit account id", ids::is_account_id)?;
+        let astro_account_ids = r.checked_list(
+            "ASTRO_ACCOUNT_IDS",
+            "a 12-digit account id",
+            ids::is_account_id,
+        )?;
         if astro_account_ids.is_empty() {
-            return Err(Error::Config("ASTRO_ACCOUNT_IDS is required and is empty or unset".into()));
+            return Err(Error::Config(
+                "ASTRO_ACCOUNT_IDS is required and is empty or unset".into(),
+            ));
         }
         let astro_cidrs = astro_cidrs(r)?;
         let unknown_requests = match r.optional("UNKNOWN_REQUESTS").as_deref() {
             None | Some("ignore") => UnknownRequests::Ignore,
             Some("reject") => UnknownRequests::Reject,
             Some(other) => {
-                return Err(Error::Config(format!("UNKNOWN_REQUESTS: `{other}` is not ignore or reject")))
+                return Err(Error::Config(format!(
+                    "UNKNOWN_REQUESTS: `{other}` is not ignore or reject"
+                )))
             }
         };
         Ok(Self {
@@ -138,7 +153,9 @@ impl Common {
             astro_cidrs,
             unknown_requests,
             dry_run: r.flag("DRY_RUN", false)?,
-            metrics_namespace: r.optional("METRICS_NAMESPACE").unwrap_or_else(|| "AstroHandshake".into()),
+            metrics_namespace: r
+                .optional("METRICS_NAMESPACE")
+                .unwrap_or_else(|| "AstroHandshake".into()),
         })
     }
 }
@@ -147,7 +164,9 @@ impl Common {
 fn astro_cidrs(r: &Reader) -> Result<Vec<Ipv4Net>> {
     let items = r.list("ASTRO_CIDRS");
     if items.is_empty() {
-        return Err(Error::Config("ASTRO_CIDRS is required and is empty or unset".into()));
+        return Err(Error::Config(
+            "ASTRO_CIDRS is required and is empty or unset".into(),
+        ));
     }
     items
         .iter()
@@ -191,9 +210,17 @@ mod tests {
     fn refuses_bad_settings_with_the_variable_named() {
         let err = |vars: &[(&str, &str)]| common(vars).unwrap_err().to_string();
         assert!(err(&[("ASTRO_CIDRS", "10.0.0.0/16")]).contains("ASTRO_ACCOUNT_IDS"));
-        assert!(err(&[("ASTRO_ACCOUNT_IDS", "1234"), ("ASTRO_CIDRS", "10.0.0.0/16")]).contains("`1234`"));
+        assert!(err(&[
+            ("ASTRO_ACCOUNT_IDS", "1234"),
+            ("ASTRO_CIDRS", "10.0.0.0/16")
+        ])
+        .contains("`1234`"));
         assert!(err(&[("ASTRO_ACCOUNT_IDS", "111111111111")]).contains("ASTRO_CIDRS"));
-        assert!(err(&[("ASTRO_ACCOUNT_IDS", "111111111111"), ("ASTRO_CIDRS", "0.0.0.0/0")]).contains("broader"));
+        assert!(err(&[
+            ("ASTRO_ACCOUNT_IDS", "111111111111"),
+            ("ASTRO_CIDRS", "0.0.0.0/0")
+        ])
+        .contains("broader"));
         assert!(err(&[
             ("ASTRO_ACCOUNT_IDS", "111111111111"),
             ("ASTRO_CIDRS", "10.0.0.0/16"),

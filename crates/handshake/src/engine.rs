@@ -52,7 +52,11 @@ pub struct Decision<A> {
 }
 
 impl<A> Decision<A> {
-    pub fn new(verdict: Verdict, reason: impl Into<String>, requester_account: Option<String>) -> Self {
+    pub fn new(
+        verdict: Verdict,
+        reason: impl Into<String>,
+        requester_account: Option<String>,
+    ) -> Self {
         Self {
             verdict,
             reason: reason.into(),
@@ -89,6 +93,23 @@ pub trait Handshake: Sync {
     fn act(&self, action: &Self::Action) -> impl Future<Output = Result<Written>> + Send;
     /// The ids a sweep reconciles.
     fn sweep(&self) -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// Read-only checks made once per invocation, before any resource (a RAM share's
+    /// associations, say): each is recorded as a `status` record and its findings counted
+    /// as conflicts. None by default.
+    fn checks(&self) -> impl Future<Output = Result<Vec<Check>>> + Send {
+        async { Ok(Vec::new()) }
+    }
+}
+
+/// The outcome of one once-per-invocation check: what was looked at, what it showed, and
+/// what needs a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Check {
+    /// What was checked (`arn:aws:ram:..:resource-share/..`).
+    pub subject: String,
+    pub reason: String,
+    pub findings: Vec<Finding>,
 }
 
 /// How the loop runs.
@@ -152,6 +173,9 @@ pub struct InvocationReport {
     pub handshake: &'static str,
     pub trigger: String,
     pub dry_run: bool,
+    /// The once-per-invocation checks ([`Handshake::checks`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
     pub reports: Vec<Report>,
     pub counters: Counters,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -198,7 +222,12 @@ impl Recorder<'_> {
 
     pub fn finding(&self, resource_id: &str, requester: &Option<String>, f: &Finding) {
         let mut r = self.base(RecordType::Finding, resource_id, f.detail.clone());
-        r.action = Some(serde_json::to_value(f.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default());
+        r.action = Some(
+            serde_json::to_value(f.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
+        );
         r.requester_account = requester.clone();
         self.sink.record(&r);
     }
@@ -226,6 +255,15 @@ impl Recorder<'_> {
         self.sink.record(&r);
     }
 
+    /// A once-per-invocation check: one `status` record, then its findings.
+    pub fn status(&self, check: &Check) {
+        self.sink
+            .record(&self.base(RecordType::Status, &check.subject, check.reason.clone()));
+        for f in &check.findings {
+            self.finding(&check.subject, &None, f);
+        }
+    }
+
     pub fn error(&self, resource_id: &str, err: &Error) {
         let mut r = self.base(RecordType::Error, resource_id, err.to_string());
         r.error_code = err.code().map(String::from);
@@ -235,7 +273,12 @@ impl Recorder<'_> {
 }
 
 /// Converges one resource.
-pub async fn reconcile<H: Handshake>(h: &H, id: &str, settings: &Settings, rec: &Recorder<'_>) -> Report {
+pub async fn reconcile<H: Handshake>(
+    h: &H,
+    id: &str,
+    settings: &Settings,
+    rec: &Recorder<'_>,
+) -> Report {
     let mut report = Report {
         resource_id: id.to_string(),
         verdict: Verdict::Skip,
@@ -251,7 +294,11 @@ pub async fn reconcile<H: Handshake>(h: &H, id: &str, settings: &Settings, rec: 
         let observation = match h.observe(id).await {
             Ok(Some(o)) => o,
             Ok(None) => {
-                let d: Decision<H::Action> = Decision::new(Verdict::Skip, format!("{id} does not exist or is not visible"), None);
+                let d: Decision<H::Action> = Decision::new(
+                    Verdict::Skip,
+                    format!("{id} does not exist or is not visible"),
+                    None,
+                );
                 rec.decision(id, &d);
                 report.reason = d.reason;
                 return report;
@@ -264,7 +311,11 @@ pub async fn reconcile<H: Handshake>(h: &H, id: &str, settings: &Settings, rec: 
         };
         let decision = h.decide(&observation);
         rec.decision(id, &decision);
-        report.verdict = decision.verdict;
+        // After a write, a resource that reached a final state (a rejected peering) keeps
+        // the verdict of the decision that acted.
+        if report.actions.is_empty() || decision.verdict != Verdict::Skip {
+            report.verdict = decision.verdict;
+        }
         report.reason = decision.reason.clone();
 
         let last_round = round + 1 == settings.max_rounds;
@@ -274,16 +325,44 @@ pub async fn reconcile<H: Handshake>(h: &H, id: &str, settings: &Settings, rec: 
                     tokio::time::sleep(settings.poll_interval).await;
                     continue;
                 }
-                report.reason = format!("{}; still settling, left to the next sweep", decision.reason);
+                report.reason = format!(
+                    "{}; still settling, left to the next sweep",
+                    decision.reason
+                );
             }
             if settings.dry_run {
-                let later = decision.deferred.iter().map(|a| (a, "dry run: would follow once the plan above takes effect"));
-                for (action, why) in decision.plan.iter().map(|a| (a, "dry run: would be done now")).chain(later) {
-                    rec.action(id, decision.verdict, &decision.requester_account, action, Outcome::Planned, why.into(), None, None);
-                    report.actions.push(ActionReport { action: action.name(), target: action.target(), outcome: Outcome::Planned, error: None });
+                let later = decision
+                    .deferred
+                    .iter()
+                    .map(|a| (a, "dry run: would follow once the plan above takes effect"));
+                for (action, why) in decision
+                    .plan
+                    .iter()
+                    .map(|a| (a, "dry run: would be done now"))
+                    .chain(later)
+                {
+                    rec.action(
+                        id,
+                        decision.verdict,
+                        &decision.requester_account,
+                        action,
+                        Outcome::Planned,
+                        why.into(),
+                        None,
+                        None,
+                    );
+                    report.actions.push(ActionReport {
+                        action: action.name(),
+                        target: action.target(),
+                        outcome: Outcome::Planned,
+                        error: None,
+                    });
                 }
             } else if !decision.plan.is_empty() {
-                report.reason = format!("{}; gave up after {} rounds", decision.reason, settings.max_rounds);
+                report.reason = format!(
+                    "{}; gave up after {} rounds",
+                    decision.reason, settings.max_rounds
+                );
                 report.counters.failures += 1;
             }
             finish(&mut report, &decision, id, rec);
@@ -331,8 +410,20 @@ async fn execute<H: Handshake>(
     for (i, result) in results {
         let action = &decision.plan[i];
         let (outcome, reason, request_id, code, error) = match result {
-            Ok(w) if w.already_done => (Outcome::AlreadyDone, "AWS reports it already so".to_string(), w.request_id, None, None),
-            Ok(w) => (Outcome::Done, decision.reason.clone(), w.request_id, None, None),
+            Ok(w) if w.already_done => (
+                Outcome::AlreadyDone,
+                "AWS reports it already so".to_string(),
+                w.request_id,
+                None,
+                None,
+            ),
+            Ok(w) => (
+                Outcome::Done,
+                decision.reason.clone(),
+                w.request_id,
+                None,
+                None,
+            ),
             Err(err) => {
                 failed = true;
                 report.counters.failures += 1;
@@ -340,7 +431,13 @@ async fn execute<H: Handshake>(
                     report.retryable = true;
                 }
                 report.error = Some(err.to_string());
-                (Outcome::Failed, err.to_string(), err.request_id().map(String::from), err.code().map(String::from), Some(err.to_string()))
+                (
+                    Outcome::Failed,
+                    err.to_string(),
+                    err.request_id().map(String::from),
+                    err.code().map(String::from),
+                    Some(err.to_string()),
+                )
             }
         };
         if outcome == Outcome::Done {
@@ -350,8 +447,22 @@ async fn execute<H: Handshake>(
                 Effect::None => {}
             }
         }
-        rec.action(id, decision.verdict, &decision.requester_account, action, outcome, reason, request_id, code);
-        report.actions.push(ActionReport { action: action.name(), target: action.target(), outcome, error });
+        rec.action(
+            id,
+            decision.verdict,
+            &decision.requester_account,
+            action,
+            outcome,
+            reason,
+            request_id,
+            code,
+        );
+        report.actions.push(ActionReport {
+            action: action.name(),
+            target: action.target(),
+            outcome,
+            error,
+        });
     }
     failed
 }
@@ -376,16 +487,42 @@ pub async fn run<H: Handshake>(
 ) -> Result<InvocationReport> {
     let mut settings = settings.clone();
     settings.dry_run |= trigger.dry_run;
-    let rec = Recorder { sink, kind: H::KIND, trigger: trigger.source.clone(), invocation_id, dry_run: settings.dry_run };
+    let rec = Recorder {
+        sink,
+        kind: H::KIND,
+        trigger: trigger.source.clone(),
+        invocation_id,
+        dry_run: settings.dry_run,
+    };
     let mut invocation = InvocationReport {
         handshake: H::KIND,
         trigger: trigger.source.clone(),
         dry_run: settings.dry_run,
+        checks: Vec::new(),
         reports: Vec::new(),
         counters: Counters::default(),
         error: None,
     };
     let mut retry: Option<Error> = None;
+    match h.checks().await {
+        Ok(checks) => {
+            for check in checks {
+                rec.status(&check);
+                invocation.counters.conflicts += check.findings.len() as u64;
+                invocation.checks.push(check);
+            }
+        }
+        // A failed check does not stop the resources: it is recorded, counted, and fails the
+        // invocation (after the resources) only when a retry can help.
+        Err(err) => {
+            rec.error("checks", &err);
+            invocation.counters.failures += 1;
+            invocation.error = Some(err.to_string());
+            if err.is_retryable() {
+                retry = Some(err);
+            }
+        }
+    }
     let ids = match &trigger.target {
         Target::One(id) => vec![id.clone()],
         Target::Sweep => match h.sweep().await {
@@ -415,7 +552,11 @@ pub async fn run<H: Handshake>(
         }
         invocation.reports.push(report);
     }
-    sink.metrics(&invocation.counters.to_emf(&settings.metrics_namespace, H::KIND));
+    sink.metrics(
+        &invocation
+            .counters
+            .to_emf(&settings.metrics_namespace, H::KIND),
+    );
     match retry {
         Some(err) => Err(err),
         None => Ok(invocation),
@@ -434,9 +575,18 @@ pub async fn handle<H: Handshake>(
     let trigger = match trigger::parse(&H::IDS, event) {
         Ok(t) => t,
         Err(err) => {
-            let rec = Recorder { sink, kind: H::KIND, trigger: "unrecognised".into(), invocation_id, dry_run: settings.dry_run };
+            let rec = Recorder {
+                sink,
+                kind: H::KIND,
+                trigger: "unrecognised".into(),
+                invocation_id,
+                dry_run: settings.dry_run,
+            };
             rec.error("-", &err);
-            let counters = Counters { failures: 1, ..Counters::default() };
+            let counters = Counters {
+                failures: 1,
+                ..Counters::default()
+            };
             sink.metrics(&counters.to_emf(&settings.metrics_namespace, H::KIND));
             return Ok(serde_json::json!({"handshake": H::KIND, "error": err.to_string()}));
         }

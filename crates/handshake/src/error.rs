@@ -23,7 +23,13 @@ pub enum Error {
 impl Error {
     /// Whether a retry of the whole invocation can help (throttling, 5xx, network).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Aws { retryable: true, .. })
+        matches!(
+            self,
+            Error::Aws {
+                retryable: true,
+                ..
+            }
+        )
     }
 
     /// The AWS error code, when the error came from AWS.

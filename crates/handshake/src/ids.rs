@@ -1,9 +1,9 @@
 //! Shapes of AWS identifiers, checked before they are used in a call.
 
 fn prefixed_hex(value: &str, prefix: &str) -> bool {
-    value
-        .strip_prefix(prefix)
-        .is_some_and(|rest| (8..=17).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_hexdigit()))
+    value.strip_prefix(prefix).is_some_and(|rest| {
+        (8..=17).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 pub fn is_account_id(value: &str) -> bool {

@@ -12,10 +12,13 @@ pub mod engine;
 pub mod error;
 pub mod ids;
 pub mod model;
+pub mod peer_role;
 pub mod peering;
-pub mod runtime;
 pub mod ports;
+pub mod runtime;
 pub mod selector;
+pub mod tgw;
 pub mod trigger;
+pub mod zones;
 
 pub use error::{Error, Result};

@@ -59,6 +59,10 @@ pub enum FindingKind {
     Missing,
     /// A resource share is not (yet) associated.
     ShareNotAssociated,
+    /// A CIDR that may not be routed (overlaps a local CIDR, already routed elsewhere).
+    CidrRefused,
+    /// An attachment is associated with another route table than the configured one.
+    AssociatedElsewhere,
 }
 
 /// Plans the routes still missing: for every selected table and every CIDR, a route to
@@ -104,14 +108,21 @@ mod tests {
             tags: BTreeMap::new(),
             routes: routes
                 .iter()
-                .map(|(d, t)| Route { destination: d.to_string(), target: t.to_string(), state: "active".into() })
+                .map(|(d, t)| Route {
+                    destination: d.to_string(),
+                    target: t.to_string(),
+                    state: "active".into(),
+                })
                 .collect(),
         }
     }
 
     #[test]
     fn plans_only_what_is_missing_and_reports_conflicts() {
-        let a = table("rtb-0000000a", &[("10.0.0.0/16", "local"), ("10.100.0.0/16", "pcx-11111111")]);
+        let a = table(
+            "rtb-0000000a",
+            &[("10.0.0.0/16", "local"), ("10.100.0.0/16", "pcx-11111111")],
+        );
         let b = table("rtb-0000000b", &[("10.100.0.0/16", "tgw-22222222")]);
         let c = table("rtb-0000000c", &[]);
         let cidrs = [crate::cidr::parse("10.100.0.0/16").unwrap()];

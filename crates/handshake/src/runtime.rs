@@ -29,7 +29,14 @@ pub async fn invoke<H: Handshake>(
     event: &Value,
     request_id: &str,
 ) -> Result<Value, BoxError> {
-    let result = engine::handle(handshake, event, settings, &StdoutSink, Some(request_id.to_string())).await;
+    let result = engine::handle(
+        handshake,
+        event,
+        settings,
+        &StdoutSink,
+        Some(request_id.to_string()),
+    )
+    .await;
     result.map_err(|err| {
         tracing::warn!(error = %err, retryable = err.is_retryable(), "invocation failed; it will be retried");
         Box::new(err) as BoxError

@@ -20,9 +20,9 @@ impl RouteTableSelector {
             "main" => Ok(Self::Main),
             _ => {
                 if let Some(rest) = text.strip_prefix("tag:") {
-                    let (key, value) = rest
-                        .split_once('=')
-                        .ok_or_else(|| format!("route table selector `{text}`: expected tag:Key=Value"))?;
+                    let (key, value) = rest.split_once('=').ok_or_else(|| {
+                        format!("route table selector `{text}`: expected tag:Key=Value")
+                    })?;
                     if key.is_empty() {
                         return Err(format!("route table selector `{text}`: empty tag key"));
                     }
@@ -79,19 +79,34 @@ mod tests {
         RouteTable {
             id: id.into(),
             main,
-            tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>(),
             routes: vec![],
         }
     }
 
     #[test]
     fn parses_every_form() {
-        assert_eq!(RouteTableSelector::parse("").unwrap(), RouteTableSelector::All);
-        assert_eq!(RouteTableSelector::parse("all").unwrap(), RouteTableSelector::All);
-        assert_eq!(RouteTableSelector::parse("main").unwrap(), RouteTableSelector::Main);
+        assert_eq!(
+            RouteTableSelector::parse("").unwrap(),
+            RouteTableSelector::All
+        );
+        assert_eq!(
+            RouteTableSelector::parse("all").unwrap(),
+            RouteTableSelector::All
+        );
+        assert_eq!(
+            RouteTableSelector::parse("main").unwrap(),
+            RouteTableSelector::Main
+        );
         assert_eq!(
             RouteTableSelector::parse("tag:astro=yes").unwrap(),
-            RouteTableSelector::Tag { key: "astro".into(), value: "yes".into() }
+            RouteTableSelector::Tag {
+                key: "astro".into(),
+                value: "yes".into()
+            }
         );
         assert_eq!(
             RouteTableSelector::parse("rtb-0123abcd, rtb-4567ef01").unwrap(),
@@ -113,14 +128,23 @@ mod tests {
         let ids = |sel: RouteTableSelector| -> Vec<String> {
             sel.select(&tables).iter().map(|t| t.id.clone()).collect()
         };
-        assert_eq!(ids(RouteTableSelector::All), ["rtb-000000a1", "rtb-000000b2", "rtb-000000c3"]);
+        assert_eq!(
+            ids(RouteTableSelector::All),
+            ["rtb-000000a1", "rtb-000000b2", "rtb-000000c3"]
+        );
         assert_eq!(ids(RouteTableSelector::Main), ["rtb-000000a1"]);
         assert_eq!(
-            ids(RouteTableSelector::Tag { key: "astro".into(), value: "yes".into() }),
+            ids(RouteTableSelector::Tag {
+                key: "astro".into(),
+                value: "yes".into()
+            }),
             ["rtb-000000b2"]
         );
         assert_eq!(
-            ids(RouteTableSelector::Ids(vec!["rtb-000000c3".into(), "rtb-ffffffff".into()])),
+            ids(RouteTableSelector::Ids(vec![
+                "rtb-000000c3".into(),
+                "rtb-ffffffff".into()
+            ])),
             ["rtb-000000c3"]
         );
     }

@@ -36,7 +36,10 @@ pub struct Trigger {
 
 pub fn parse(spec: &IdSpec, event: &Value) -> Result<Trigger> {
     let Some(object) = event.as_object() else {
-        return Err(Error::Event(format!("expected a JSON object, got {}", kind_of(event))));
+        return Err(Error::Event(format!(
+            "expected a JSON object, got {}",
+            kind_of(event)
+        )));
     };
     if object.contains_key("detail-type") {
         return parse_eventbridge(spec, event);
@@ -49,10 +52,17 @@ fn parse_eventbridge(spec: &IdSpec, event: &Value) -> Result<Trigger> {
         .map_err(|e| Error::Event(format!("not an EventBridge event: {e}")))?;
     let detail_type = envelope.detail_type.as_deref().unwrap_or_default();
     match detail_type {
-        "Scheduled Event" => Ok(Trigger { target: Target::Sweep, source: "schedule".into(), dry_run: false }),
+        "Scheduled Event" => Ok(Trigger {
+            target: Target::Sweep,
+            source: "schedule".into(),
+            dry_run: false,
+        }),
         "AWS API Call via CloudTrail" => {
             let detail = envelope.detail.unwrap_or(Value::Null);
-            let name = detail.get("eventName").and_then(Value::as_str).unwrap_or_default();
+            let name = detail
+                .get("eventName")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             if !spec.events.contains(&name) {
                 return Err(Error::Event(format!(
                     "CloudTrail event `{name}` is not one this function handles ({})",
@@ -77,7 +87,9 @@ fn parse_eventbridge(spec: &IdSpec, event: &Value) -> Result<Trigger> {
                 dry_run: false,
             })
         }
-        other => Err(Error::Event(format!("EventBridge detail-type `{other}` is not handled"))),
+        other => Err(Error::Event(format!(
+            "EventBridge detail-type `{other}` is not handled"
+        ))),
     }
 }
 
@@ -85,7 +97,11 @@ fn parse_direct(spec: &IdSpec, object: &serde_json::Map<String, Value>) -> Resul
     let dry_run = match object.get("dryRun") {
         None => false,
         Some(Value::Bool(b)) => *b,
-        Some(other) => return Err(Error::Event(format!("dryRun must be true or false, got {other}"))),
+        Some(other) => {
+            return Err(Error::Event(format!(
+                "dryRun must be true or false, got {other}"
+            )))
+        }
     };
     for key in object.keys() {
         if key != spec.field && key != "sweep" && key != "dryRun" {
@@ -110,14 +126,21 @@ fn parse_direct(spec: &IdSpec, object: &serde_json::Map<String, Value>) -> Resul
             )))
         }
     };
-    Ok(Trigger { target, source: "invoke".into(), dry_run })
+    Ok(Trigger {
+        target,
+        source: "invoke".into(),
+        dry_run,
+    })
 }
 
 fn checked_id(spec: &IdSpec, id: &str) -> Result<String> {
     if (spec.valid)(id) {
         Ok(id.to_string())
     } else {
-        Err(Error::Event(format!("`{id}` is not a valid {}", spec.field)))
+        Err(Error::Event(format!(
+            "`{id}` is not a valid {}",
+            spec.field
+        )))
     }
 }
 
@@ -199,7 +222,10 @@ mod tests {
             "AcceptVpcPeeringConnection",
             json!({"requestParameters": {"vpcPeeringConnectionId": "pcx-0123abcd"}, "responseElements": null}),
         );
-        assert_eq!(parse(&SPEC, &event).unwrap().target, Target::One("pcx-0123abcd".into()));
+        assert_eq!(
+            parse(&SPEC, &event).unwrap().target,
+            Target::One("pcx-0123abcd".into())
+        );
     }
 
     #[test]
@@ -207,10 +233,16 @@ mod tests {
         let err = |v: Value| parse(&SPEC, &v).unwrap_err().to_string();
         assert!(err(json!("pcx-0123abcd")).contains("JSON object"));
         assert!(err(cloudtrail("DeleteVpc", json!({}))).contains("not one this function handles"));
-        assert!(err(cloudtrail("CreateVpcPeeringConnection", json!({"errorCode": "UnauthorizedOperation"})))
-            .contains("UnauthorizedOperation"));
-        assert!(err(cloudtrail("CreateVpcPeeringConnection", json!({"responseElements": {}})))
-            .contains("names no"));
+        assert!(err(cloudtrail(
+            "CreateVpcPeeringConnection",
+            json!({"errorCode": "UnauthorizedOperation"})
+        ))
+        .contains("UnauthorizedOperation"));
+        assert!(err(cloudtrail(
+            "CreateVpcPeeringConnection",
+            json!({"responseElements": {}})
+        ))
+        .contains("names no"));
         assert!(err(json!({"vpcPeeringConnectionId": "pcx-; rm -rf /"})).contains("not a valid"));
         assert!(err(json!({"vpcPeeringConnectionId": 7})).contains("must be a string"));
         assert!(err(json!({"surprise": 1})).contains("unknown field"));
@@ -220,9 +252,16 @@ mod tests {
 
     #[test]
     fn direct_invokes() {
-        let t = parse(&SPEC, &json!({"vpcPeeringConnectionId": "pcx-0123abcd", "dryRun": true})).unwrap();
+        let t = parse(
+            &SPEC,
+            &json!({"vpcPeeringConnectionId": "pcx-0123abcd", "dryRun": true}),
+        )
+        .unwrap();
         assert_eq!(t.target, Target::One("pcx-0123abcd".into()));
         assert!(t.dry_run);
-        assert_eq!(parse(&SPEC, &json!({"sweep": true})).unwrap().target, Target::Sweep);
+        assert_eq!(
+            parse(&SPEC, &json!({"sweep": true})).unwrap().target,
+            Target::Sweep
+        );
     }
 }

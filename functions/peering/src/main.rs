@@ -16,7 +16,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let handshake = PeeringHandshake { port: ec2, config };
     let (handshake, settings) = (&handshake, &settings);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handshake::runtime::invoke(handshake, settings, &event.payload, &event.context.request_id).await
+        handshake::runtime::invoke(
+            handshake,
+            settings,
+            &event.payload,
+            &event.context.request_id,
+        )
+        .await
     }))
     .await
 }

@@ -232,6 +232,46 @@ def patch_vpc_peering_cidr_block_set() -> None:
     )
 
 
+class _PeeringAsSeenBy:
+    """A peering connection whose tags are those the viewing account set."""
+
+    def __init__(self, pcx: Any, viewer_backend: Any):
+        self._pcx = pcx
+        self._viewer = viewer_backend
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pcx, name)
+
+    def get_tags(self) -> list:
+        return self._viewer.describe_tags(filters={"resource-id": [self._pcx.id]})
+
+    @property
+    def tag_set(self) -> list:
+        return self.get_tags()
+
+    @property
+    def tag_list(self) -> list:
+        return self.get_tags()
+
+
+def patch_vpc_peering_tags_per_account() -> None:
+    """In AWS each account keeps its own tags on a cross-account peering
+    connection: the accepter's CreateTags shows in the accepter's
+    DescribeVpcPeeringConnections (and the requester's tags in the
+    requester's). moto rendered the requester account's tags to both sides, so
+    the accepter never saw the tags it set. Describe now renders the calling
+    account's tags."""
+    from moto.ec2.responses.vpc_peering_connections import VPCPeeringConnections
+
+    def describe_vpc_peering_connections(self: Any) -> ActionResult:
+        ids = self._get_param("VpcPeeringConnectionIds", [])
+        found = self.ec2_backend.describe_vpc_peering_connections(vpc_peering_ids=ids)
+        viewed = [_PeeringAsSeenBy(p, self.ec2_backend) for p in found]
+        return ActionResult({"VpcPeeringConnections": viewed})
+
+    VPCPeeringConnections.describe_vpc_peering_connections = describe_vpc_peering_connections
+
+
 # --------------------------------------------------------------------------
 # 2. CreateTransitGatewayVpcAttachment on a TGW shared through RAM
 # --------------------------------------------------------------------------
@@ -600,6 +640,7 @@ def patch_route_table_association() -> None:
 def install() -> None:
     _ORIG["create_transit_gateway_route"] = EC2Backend.create_transit_gateway_route
     patch_vpc_peering_cidr_block_set()
+    patch_vpc_peering_tags_per_account()
     patch_attachment_owner_fields()
     patch_route_table_association()
     patch_create_transit_gateway_vpc_attachment()

@@ -25,21 +25,35 @@ impl Ec2 {
 }
 
 fn filter(name: &str, values: &[&str]) -> Filter {
-    Filter::builder().name(name).set_values(Some(values.iter().map(|v| v.to_string()).collect())).build()
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.iter().map(|v| v.to_string()).collect()))
+        .build()
 }
 
 fn tags(list: &[Tag]) -> BTreeMap<String, String> {
     list.iter()
-        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
         .collect()
 }
 
 fn written<O: RequestId>(output: &O) -> Written {
-    Written { request_id: output.request_id().map(String::from), already_done: false }
+    Written {
+        request_id: output.request_id().map(String::from),
+        already_done: false,
+    }
 }
 
 fn already_done() -> Written {
-    Written { request_id: None, already_done: true }
+    Written {
+        request_id: None,
+        already_done: true,
+    }
 }
 
 /// The id of whatever a route points at.
@@ -114,7 +128,10 @@ impl VpcRoutes for Ec2 {
                         Some(Route {
                             destination: r.destination_cidr_block()?.to_string(),
                             target: route_target(r),
-                            state: r.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                            state: r
+                                .state()
+                                .map(|s| s.as_str().to_string())
+                                .unwrap_or_default(),
                         })
                     })
                     .collect(),
@@ -142,7 +159,9 @@ impl VpcRoutes for Ec2 {
 }
 
 fn vpc_end(info: Option<&aws_sdk_ec2::types::VpcPeeringConnectionVpcInfo>) -> VpcEnd {
-    let Some(info) = info else { return VpcEnd::default() };
+    let Some(info) = info else {
+        return VpcEnd::default();
+    };
     let mut cidrs: Vec<String> = info.cidr_block().map(String::from).into_iter().collect();
     for block in info.cidr_block_set().iter().filter_map(|b| b.cidr_block()) {
         if !cidrs.iter().any(|c| c == block) {
@@ -159,12 +178,24 @@ fn vpc_end(info: Option<&aws_sdk_ec2::types::VpcPeeringConnectionVpcInfo>) -> Vp
 
 impl PeeringPort for Ec2 {
     async fn peering(&self, id: &str) -> Result<Option<Peering>> {
-        let out = match self.client.describe_vpc_peering_connections().vpc_peering_connection_ids(id).send().await {
+        let out = match self
+            .client
+            .describe_vpc_peering_connections()
+            .vpc_peering_connection_ids(id)
+            .send()
+            .await
+        {
             Ok(out) => out,
-            Err(e) if code_of(&e) == Some("InvalidVpcPeeringConnectionID.NotFound") => return Ok(None),
+            Err(e) if code_of(&e) == Some("InvalidVpcPeeringConnectionID.NotFound") => {
+                return Ok(None)
+            }
             Err(e) => return Err(classify("DescribeVpcPeeringConnections", e)),
         };
-        let Some(p) = out.vpc_peering_connections().iter().find(|p| p.vpc_peering_connection_id() == Some(id)) else {
+        let Some(p) = out
+            .vpc_peering_connections()
+            .iter()
+            .find(|p| p.vpc_peering_connection_id() == Some(id))
+        else {
             return Ok(None);
         };
         let status = p
@@ -195,21 +226,33 @@ impl PeeringPort for Ec2 {
             .client
             .describe_vpc_peering_connections()
             .filters(filter("accepter-vpc-info.vpc-id", &vpcs))
-            .filters(filter("status-code", &["pending-acceptance", "provisioning", "active"]))
+            .filters(filter(
+                "status-code",
+                &["pending-acceptance", "provisioning", "active"],
+            ))
             .into_paginator()
             .items()
             .send()
             .try_collect()
             .await
             .map_err(|e| classify("DescribeVpcPeeringConnections", e))?;
-        let mut ids: Vec<String> = found.iter().filter_map(|p| p.vpc_peering_connection_id().map(String::from)).collect();
+        let mut ids: Vec<String> = found
+            .iter()
+            .filter_map(|p| p.vpc_peering_connection_id().map(String::from))
+            .collect();
         ids.sort();
         ids.dedup();
         Ok(ids)
     }
 
     async fn accept(&self, id: &str) -> Result<Written> {
-        match self.client.accept_vpc_peering_connection().vpc_peering_connection_id(id).send().await {
+        match self
+            .client
+            .accept_vpc_peering_connection()
+            .vpc_peering_connection_id(id)
+            .send()
+            .await
+        {
             Ok(out) => Ok(written(&out)),
             Err(e) if code_of(&e) == Some("InvalidStateTransition") => Ok(already_done()),
             Err(e) => Err(classify("AcceptVpcPeeringConnection", e)),
@@ -217,7 +260,13 @@ impl PeeringPort for Ec2 {
     }
 
     async fn reject(&self, id: &str) -> Result<Written> {
-        match self.client.reject_vpc_peering_connection().vpc_peering_connection_id(id).send().await {
+        match self
+            .client
+            .reject_vpc_peering_connection()
+            .vpc_peering_connection_id(id)
+            .send()
+            .await
+        {
             Ok(out) => Ok(written(&out)),
             Err(e) if code_of(&e) == Some("InvalidStateTransition") => Ok(already_done()),
             Err(e) => Err(classify("RejectVpcPeeringConnection", e)),
@@ -225,7 +274,9 @@ impl PeeringPort for Ec2 {
     }
 
     async fn enable_accepter_dns(&self, id: &str) -> Result<Written> {
-        let options = PeeringConnectionOptionsRequest::builder().allow_dns_resolution_from_remote_vpc(true).build();
+        let options = PeeringConnectionOptionsRequest::builder()
+            .allow_dns_resolution_from_remote_vpc(true)
+            .build();
         self.client
             .modify_vpc_peering_connection_options()
             .vpc_peering_connection_id(id)

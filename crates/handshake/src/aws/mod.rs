@@ -4,7 +4,10 @@
 //! The endpoint comes from the standard SDK settings (`AWS_ENDPOINT_URL` among them); the
 //! product code does not know which endpoint it talks to.
 
+pub mod cloudformation;
 pub mod ec2;
+pub mod route53;
+pub mod tgw;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
@@ -70,13 +73,15 @@ where
                 request_id: e.request_id().map(String::from),
             }
         }
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => Error::Aws {
-            operation,
-            code: "NetworkError".into(),
-            message: describe(&err),
-            request_id: None,
-            retryable: true,
-        },
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            Error::Aws {
+                operation,
+                code: "NetworkError".into(),
+                message: describe(&err),
+                request_id: None,
+                retryable: true,
+            }
+        }
         _ => Error::Aws {
             operation,
             code: "ClientError".into(),

@@ -5,11 +5,11 @@ use ipnet::Ipv4Net;
 use super::model::{Observation, PeeringAction, Status};
 use super::PeeringConfig;
 use crate::audit::Verdict;
+use crate::cidr;
 use crate::config::UnknownRequests;
 use crate::engine::Decision;
 use crate::model::{plan_routes, Finding, FindingKind};
 use crate::ports::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
-use crate::cidr;
 
 pub fn decide(config: &PeeringConfig, observation: &Observation) -> Decision<PeeringAction> {
     let p = &observation.peering;
@@ -17,13 +17,25 @@ pub fn decide(config: &PeeringConfig, observation: &Observation) -> Decision<Pee
     let say = |verdict, reason: String| Decision::new(verdict, reason, requester.clone());
 
     if p.status.is_final() {
-        return say(Verdict::Skip, format!("peering is {}; no writes", p.status.as_str()));
+        return say(
+            Verdict::Skip,
+            format!("peering is {}; no writes", p.status.as_str()),
+        );
     }
     if !config.accepter_vpc_ids.contains(&p.accepter.vpc_id) {
         if config.accepter_vpc_ids.contains(&p.requester.vpc_id) {
-            return say(Verdict::Skip, "this account requested the peering; only incoming requests are handled".into());
+            return say(
+                Verdict::Skip,
+                "this account requested the peering; only incoming requests are handled".into(),
+            );
         }
-        return say(Verdict::Ignore, format!("accepter VPC {} is not in AccepterVpcIds; left untouched", p.accepter.vpc_id));
+        return say(
+            Verdict::Ignore,
+            format!(
+                "accepter VPC {} is not in AccepterVpcIds; left untouched",
+                p.accepter.vpc_id
+            ),
+        );
     }
 
     let (cidrs, refusals) = requester_cidrs(config, observation);
@@ -31,21 +43,31 @@ pub fn decide(config: &PeeringConfig, observation: &Observation) -> Decision<Pee
         let why = refusals.join("; ");
         return match (&p.status, config.common.unknown_requests) {
             (Status::PendingAcceptance, UnknownRequests::Reject) => {
-                let mut d = say(Verdict::Reject, format!("{why}; rejecting as UnknownRequests=reject"));
+                let mut d = say(
+                    Verdict::Reject,
+                    format!("{why}; rejecting as UnknownRequests=reject"),
+                );
                 d.plan.push(PeeringAction::Reject { id: p.id.clone() });
                 d
             }
-            (Status::PendingAcceptance, UnknownRequests::Ignore) => {
-                say(Verdict::Ignore, format!("{why}; left pending as UnknownRequests=ignore"))
-            }
-            (status, _) => say(Verdict::Ignore, format!("{why}; peering is {}, left untouched", status.as_str())),
+            (Status::PendingAcceptance, UnknownRequests::Ignore) => say(
+                Verdict::Ignore,
+                format!("{why}; left pending as UnknownRequests=ignore"),
+            ),
+            (status, _) => say(
+                Verdict::Ignore,
+                format!("{why}; peering is {}, left untouched", status.as_str()),
+            ),
         };
     }
 
     let converge = converge_plan(config, observation, &cidrs);
     match p.status {
         Status::PendingAcceptance => {
-            let mut d = say(Verdict::Accept, format!("requester {} allowed; accepting", p.requester.vpc_id));
+            let mut d = say(
+                Verdict::Accept,
+                format!("requester {} allowed; accepting", p.requester.vpc_id),
+            );
             d.plan.push(PeeringAction::Accept { id: p.id.clone() });
             d.deferred = converge.plan;
             d
@@ -54,7 +76,10 @@ pub fn decide(config: &PeeringConfig, observation: &Observation) -> Decision<Pee
             let reason = if converge.plan.is_empty() {
                 "allowed and active; in sync".to_string()
             } else {
-                format!("allowed and active; {} write(s) to converge", converge.plan.len())
+                format!(
+                    "allowed and active; {} write(s) to converge",
+                    converge.plan.len()
+                )
             };
             let mut d = say(Verdict::Accept, reason);
             d.plan = converge.plan;
@@ -62,21 +87,45 @@ pub fn decide(config: &PeeringConfig, observation: &Observation) -> Decision<Pee
             d
         }
         _ => {
-            let mut d = say(Verdict::Wait, format!("peering is {}; waiting for it to settle", p.status.as_str()));
+            let mut d = say(
+                Verdict::Wait,
+                format!("peering is {}; waiting for it to settle", p.status.as_str()),
+            );
             d.settling = true;
             d
         }
     }
 }
 
+/// Why the requester of an observed peering may not be trusted (its account, its CIDRs): the
+/// checks `decide` makes before accepting; empty when it passes. The zones handshake uses it
+/// to tell Astro VPCs from others.
+pub fn requester_refusals(config: &PeeringConfig, observation: &Observation) -> Vec<String> {
+    requester_cidrs(config, observation).1
+}
+
 /// The requester's CIDRs, and why any of them may not be routed.
-fn requester_cidrs(config: &PeeringConfig, observation: &Observation) -> (Vec<Ipv4Net>, Vec<String>) {
+fn requester_cidrs(
+    config: &PeeringConfig,
+    observation: &Observation,
+) -> (Vec<Ipv4Net>, Vec<String>) {
     let p = &observation.peering;
     let mut refusals = Vec::new();
-    if !config.common.astro_account_ids.contains(&p.requester.owner_id) {
-        refusals.push(format!("requester account {} is not in AstroAccountIds", p.requester.owner_id));
+    if !config
+        .common
+        .astro_account_ids
+        .contains(&p.requester.owner_id)
+    {
+        refusals.push(format!(
+            "requester account {} is not in AstroAccountIds",
+            p.requester.owner_id
+        ));
     }
-    let local: Vec<Ipv4Net> = observation.accepter_vpc_cidrs.iter().filter_map(|c| cidr::parse(c).ok()).collect();
+    let local: Vec<Ipv4Net> = observation
+        .accepter_vpc_cidrs
+        .iter()
+        .filter_map(|c| cidr::parse(c).ok())
+        .collect();
     let mut cidrs: Vec<Ipv4Net> = Vec::new();
     for text in &p.requester.cidrs {
         match cidr::parse(text) {
@@ -173,7 +222,12 @@ mod tests {
             },
             accepter_vpc_cidrs: vec!["10.0.0.0/16".into()],
             route_tables: vec![
-                RouteTable { id: "rtb-0000000a".into(), main: true, tags: BTreeMap::new(), routes: vec![] },
+                RouteTable {
+                    id: "rtb-0000000a".into(),
+                    main: true,
+                    tags: BTreeMap::new(),
+                    routes: vec![],
+                },
                 RouteTable {
                     id: "rtb-0000000b".into(),
                     main: false,
@@ -191,26 +245,44 @@ mod tests {
 
     #[test]
     fn pending_allowed_request_is_accepted_with_routes_deferred() {
-        let d = decide(&config(&[]), &observation("pending-acceptance", "111111111111", &["10.100.0.0/16"]));
+        let d = decide(
+            &config(&[]),
+            &observation("pending-acceptance", "111111111111", &["10.100.0.0/16"]),
+        );
         assert_eq!(d.verdict, Verdict::Accept);
         assert_eq!(names(&d.plan), ["accept-peering"]);
         assert_eq!(
             names(&d.deferred),
-            ["tag-peering", "create-route", "create-route", "enable-accepter-dns-resolution"]
+            [
+                "tag-peering",
+                "create-route",
+                "create-route",
+                "enable-accepter-dns-resolution"
+            ]
         );
     }
 
     #[test]
     fn active_allowed_peering_converges_then_plans_nothing() {
         let cfg = config(&[]);
-        let mut obs = observation("active", "111111111111", &["10.100.0.0/16", "10.100.64.0/18"]);
+        let mut obs = observation(
+            "active",
+            "111111111111",
+            &["10.100.0.0/16", "10.100.64.0/18"],
+        );
         let d = decide(&cfg, &obs);
         assert_eq!(d.plan.len(), 1 + 4 + 1, "tag, 2 tables x 2 CIDRs, dns");
-        obs.peering.tags.insert(MANAGED_TAG_KEY.into(), MANAGED_TAG_VALUE.into());
+        obs.peering
+            .tags
+            .insert(MANAGED_TAG_KEY.into(), MANAGED_TAG_VALUE.into());
         obs.peering.accepter_dns_resolution = true;
         for t in &mut obs.route_tables {
             for c in ["10.100.0.0/16", "10.100.64.0/18"] {
-                t.routes.push(Route { destination: c.into(), target: PCX.into(), state: "active".into() });
+                t.routes.push(Route {
+                    destination: c.into(),
+                    target: PCX.into(),
+                    state: "active".into(),
+                });
             }
         }
         let d = decide(&cfg, &obs);
@@ -230,21 +302,31 @@ mod tests {
         };
         assert!(reason("999999999999", &["10.100.0.0/16"]).contains("account 999999999999"));
         assert!(reason("111111111111", &["10.200.0.0/16"]).contains("outside AstroCidrs"));
-        assert!(reason("111111111111", &["10.100.0.0/16", "10.0.0.0/24"]).contains("outside AstroCidrs"));
+        assert!(reason("111111111111", &["10.100.0.0/16", "10.0.0.0/24"])
+            .contains("outside AstroCidrs"));
         assert!(reason("111111111111", &["0.0.0.0/0"]).contains("over-broad"));
         assert!(reason("111111111111", &[]).contains("no IPv4 CIDR"));
         let cfg = config(&[("ASTRO_CIDRS", "10.0.0.0/8")]);
-        let d = decide(&cfg, &observation("pending-acceptance", "111111111111", &["10.0.0.0/20"]));
+        let d = decide(
+            &cfg,
+            &observation("pending-acceptance", "111111111111", &["10.0.0.0/20"]),
+        );
         assert!(d.reason.contains("overlaps"), "{}", d.reason);
     }
 
     #[test]
     fn reject_only_when_asked_and_only_while_pending() {
         let cfg = config(&[("UNKNOWN_REQUESTS", "reject")]);
-        let d = decide(&cfg, &observation("pending-acceptance", "999999999999", &["10.100.0.0/16"]));
+        let d = decide(
+            &cfg,
+            &observation("pending-acceptance", "999999999999", &["10.100.0.0/16"]),
+        );
         assert_eq!(d.verdict, Verdict::Reject);
         assert_eq!(names(&d.plan), ["reject-peering"]);
-        let d = decide(&cfg, &observation("active", "999999999999", &["10.100.0.0/16"]));
+        let d = decide(
+            &cfg,
+            &observation("active", "999999999999", &["10.100.0.0/16"]),
+        );
         assert_eq!(d.verdict, Verdict::Ignore);
         assert!(d.plan.is_empty());
     }
@@ -253,29 +335,44 @@ mod tests {
     fn final_states_and_foreign_vpcs_get_no_writes() {
         let cfg = config(&[("UNKNOWN_REQUESTS", "reject")]);
         for status in ["failed", "rejected", "expired", "deleted", "deleting"] {
-            let d = decide(&cfg, &observation(status, "111111111111", &["10.100.0.0/16"]));
+            let d = decide(
+                &cfg,
+                &observation(status, "111111111111", &["10.100.0.0/16"]),
+            );
             assert_eq!(d.verdict, Verdict::Skip, "{status}");
             assert!(d.plan.is_empty());
         }
         let mut obs = observation("pending-acceptance", "999999999999", &["10.100.0.0/16"]);
         obs.peering.accepter.vpc_id = "vpc-0000ffff".into();
         let d = decide(&cfg, &obs);
-        assert_eq!(d.verdict, Verdict::Ignore, "never reject for a VPC not managed here");
+        assert_eq!(
+            d.verdict,
+            Verdict::Ignore,
+            "never reject for a VPC not managed here"
+        );
         assert!(d.plan.is_empty());
     }
 
     #[test]
     fn provisioning_waits() {
-        let d = decide(&config(&[]), &observation("provisioning", "111111111111", &["10.100.0.0/16"]));
+        let d = decide(
+            &config(&[]),
+            &observation("provisioning", "111111111111", &["10.100.0.0/16"]),
+        );
         assert_eq!(d.verdict, Verdict::Wait);
         assert!(d.settling && d.plan.is_empty());
     }
 
     #[test]
     fn conflicting_route_is_reported_not_replaced() {
-        let cfg = config(&[("ROUTE_TABLE_SELECTOR", "main"), ("ENABLE_ACCEPTER_DNS_RESOLUTION", "false")]);
+        let cfg = config(&[
+            ("ROUTE_TABLE_SELECTOR", "main"),
+            ("ENABLE_ACCEPTER_DNS_RESOLUTION", "false"),
+        ]);
         let mut obs = observation("active", "111111111111", &["10.100.0.0/16"]);
-        obs.peering.tags.insert(MANAGED_TAG_KEY.into(), MANAGED_TAG_VALUE.into());
+        obs.peering
+            .tags
+            .insert(MANAGED_TAG_KEY.into(), MANAGED_TAG_VALUE.into());
         obs.route_tables[0].routes.push(Route {
             destination: "10.100.0.0/16".into(),
             target: "tgw-0000abcd".into(),
@@ -291,15 +388,24 @@ mod tests {
     fn selector_forms_choose_tables() {
         let count_routes = |sel: &str| {
             let cfg = config(&[("ROUTE_TABLE_SELECTOR", sel)]);
-            let d = decide(&cfg, &observation("active", "111111111111", &["10.100.0.0/16"]));
-            d.plan.iter().filter(|a| matches!(a, PeeringAction::CreateRoute(_))).count()
+            let d = decide(
+                &cfg,
+                &observation("active", "111111111111", &["10.100.0.0/16"]),
+            );
+            d.plan
+                .iter()
+                .filter(|a| matches!(a, PeeringAction::CreateRoute(_)))
+                .count()
         };
         assert_eq!(count_routes("all"), 2);
         assert_eq!(count_routes("main"), 1);
         assert_eq!(count_routes("tag:astro=yes"), 1);
         assert_eq!(count_routes("rtb-0000000b"), 1);
         let cfg = config(&[("ROUTE_TABLE_SELECTOR", "tag:astro=no")]);
-        let d = decide(&cfg, &observation("active", "111111111111", &["10.100.0.0/16"]));
+        let d = decide(
+            &cfg,
+            &observation("active", "111111111111", &["10.100.0.0/16"]),
+        );
         assert_eq!(d.findings[0].kind, FindingKind::NoRouteTable);
     }
 }

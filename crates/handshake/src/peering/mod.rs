@@ -3,7 +3,7 @@
 mod decide;
 mod model;
 
-pub use decide::decide;
+pub use decide::{decide, requester_refusals};
 pub use model::{Observation, Peering, PeeringAction, Status, VpcEnd};
 
 use std::collections::BTreeSet;
@@ -35,10 +35,13 @@ impl PeeringConfig {
         let common = Common::read(&r)?;
         let accepter_vpc_ids = r.checked_list("ACCEPTER_VPC_IDS", "a vpc- id", ids::is_vpc_id)?;
         if accepter_vpc_ids.is_empty() {
-            return Err(crate::Error::Config("ACCEPTER_VPC_IDS is required and is empty or unset".into()));
+            return Err(crate::Error::Config(
+                "ACCEPTER_VPC_IDS is required and is empty or unset".into(),
+            ));
         }
-        let route_tables = RouteTableSelector::parse(&r.optional("ROUTE_TABLE_SELECTOR").unwrap_or_default())
-            .map_err(|e| crate::Error::Config(format!("ROUTE_TABLE_SELECTOR: {e}")))?;
+        let route_tables =
+            RouteTableSelector::parse(&r.optional("ROUTE_TABLE_SELECTOR").unwrap_or_default())
+                .map_err(|e| crate::Error::Config(format!("ROUTE_TABLE_SELECTOR: {e}")))?;
         Ok(Self {
             common,
             accepter_vpc_ids,
@@ -62,12 +65,16 @@ impl PeeringConfig {
 pub trait PeeringPort: VpcRoutes {
     fn peering(&self, id: &str) -> impl Future<Output = Result<Option<Peering>>> + Send;
     /// Ids of peerings into these VPCs that are pending, provisioning or active.
-    fn live_peerings_into(&self, vpc_ids: &[String]) -> impl Future<Output = Result<Vec<String>>> + Send;
+    fn live_peerings_into(
+        &self,
+        vpc_ids: &[String],
+    ) -> impl Future<Output = Result<Vec<String>>> + Send;
     /// `InvalidStateTransition` (already accepted) is `already_done`.
     fn accept(&self, id: &str) -> impl Future<Output = Result<Written>> + Send;
     fn reject(&self, id: &str) -> impl Future<Output = Result<Written>> + Send;
     fn enable_accepter_dns(&self, id: &str) -> impl Future<Output = Result<Written>> + Send;
-    fn tag(&self, id: &str, key: &str, value: &str) -> impl Future<Output = Result<Written>> + Send;
+    fn tag(&self, id: &str, key: &str, value: &str)
+        -> impl Future<Output = Result<Written>> + Send;
 }
 
 pub struct PeeringHandshake<P> {
@@ -90,14 +97,25 @@ impl<P: PeeringPort> Handshake for PeeringHandshake<P> {
         let Some(peering) = self.port.peering(id).await? else {
             return Ok(None);
         };
-        let ours = self.config.accepter_vpc_ids.contains(&peering.accepter.vpc_id);
+        let ours = self
+            .config
+            .accepter_vpc_ids
+            .contains(&peering.accepter.vpc_id);
         if peering.status.is_final() || !ours {
-            return Ok(Some(Observation { peering, accepter_vpc_cidrs: vec![], route_tables: vec![] }));
+            return Ok(Some(Observation {
+                peering,
+                accepter_vpc_cidrs: vec![],
+                route_tables: vec![],
+            }));
         }
         let vpc = peering.accepter.vpc_id.clone();
         let (accepter_vpc_cidrs, route_tables) =
             futures::try_join!(self.port.vpc_cidrs(&vpc), self.port.route_tables(&vpc))?;
-        Ok(Some(Observation { peering, accepter_vpc_cidrs, route_tables }))
+        Ok(Some(Observation {
+            peering,
+            accepter_vpc_cidrs,
+            route_tables,
+        }))
     }
 
     fn decide(&self, observation: &Observation) -> Decision<PeeringAction> {
@@ -108,7 +126,9 @@ impl<P: PeeringPort> Handshake for PeeringHandshake<P> {
         match action {
             PeeringAction::Accept { id } => self.port.accept(id).await,
             PeeringAction::Reject { id } => self.port.reject(id).await,
-            PeeringAction::Tag { id } => self.port.tag(id, MANAGED_TAG_KEY, MANAGED_TAG_VALUE).await,
+            PeeringAction::Tag { id } => {
+                self.port.tag(id, MANAGED_TAG_KEY, MANAGED_TAG_VALUE).await
+            }
             PeeringAction::CreateRoute(route) => self.port.create_route(route).await,
             PeeringAction::EnableAccepterDns { id } => self.port.enable_accepter_dns(id).await,
         }

@@ -38,7 +38,10 @@ impl Status {
 
     /// No write can ever apply again.
     pub fn is_final(&self) -> bool {
-        matches!(self, Self::Failed | Self::Rejected | Self::Expired | Self::Deleting | Self::Deleted)
+        matches!(
+            self,
+            Self::Failed | Self::Rejected | Self::Expired | Self::Deleting | Self::Deleted
+        )
     }
 
     pub fn as_str(&self) -> &str {
@@ -108,7 +111,10 @@ impl Action for PeeringAction {
 
     fn target(&self) -> String {
         match self {
-            Self::Accept { id } | Self::Reject { id } | Self::Tag { id } | Self::EnableAccepterDns { id } => id.clone(),
+            Self::Accept { id }
+            | Self::Reject { id }
+            | Self::Tag { id }
+            | Self::EnableAccepterDns { id } => id.clone(),
             Self::CreateRoute(r) => format!("{}:{}->{}", r.route_table_id, r.destination, r.target),
         }
     }

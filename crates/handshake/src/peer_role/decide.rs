@@ -1,0 +1,627 @@
+//! The PeerRole decision: a pure function of configuration and observation.
+
+use aws_smithy_types::DateTime;
+
+use super::{
+    format_time, parse_time, Observation, PeerRoleAction, PeerRoleConfig, Stack, StackUpdate,
+    CAPABILITIES, CREATE_PEER_ROLE, EXPIRES_PARAMETER,
+};
+use crate::audit::Verdict;
+use crate::engine::Decision;
+use crate::model::{Finding, FindingKind};
+use crate::peering::{Peering, Status};
+
+/// What a stack's status allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StackStatusClass {
+    /// Stable and updatable.
+    Updatable,
+    /// An operation is running; look again on the next sweep.
+    InProgress,
+    /// Failed, rolled back at creation, or deleted: UpdateStack cannot run, a person must look.
+    Stuck,
+}
+
+impl StackStatusClass {
+    pub fn of(status: &str) -> Self {
+        match status {
+            "CREATE_COMPLETE"
+            | "UPDATE_COMPLETE"
+            | "UPDATE_ROLLBACK_COMPLETE"
+            | "IMPORT_COMPLETE"
+            | "IMPORT_ROLLBACK_COMPLETE" => Self::Updatable,
+            s if s.ends_with("_IN_PROGRESS") => Self::InProgress,
+            // ROLLBACK_COMPLETE (creation failed) ends in _COMPLETE but cannot be updated.
+            _ => Self::Stuck,
+        }
+    }
+}
+
+/// The end of the time box: the earlier of `PEER_ROLE_EXPIRES_AT` and the stack's
+/// `PeerRoleExpiresAt` parameter (the value the trust policy holds), when either is set.
+pub fn effective_expiry(config: &PeerRoleConfig, stack: &Stack) -> Option<DateTime> {
+    let from_stack = stack
+        .parameters
+        .get(EXPIRES_PARAMETER)
+        .and_then(|t| parse_time(t).ok());
+    match (config.expires_at, from_stack) {
+        (Some(a), Some(b)) => Some(if b.secs() < a.secs() { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Astro Hybrid peerings in `status`: requested by a `PEER_OWNER_IDS` account into one of
+/// the accepter VPCs.
+fn astro_peerings<'a>(
+    config: &PeerRoleConfig,
+    peerings: &'a [Peering],
+    status: &Status,
+) -> Vec<&'a Peering> {
+    peerings
+        .iter()
+        .filter(|p| {
+            &p.status == status
+                && config.peer_owner_ids.contains(&p.requester.owner_id)
+                && config.accepter_vpc_ids.contains(&p.accepter.vpc_id)
+        })
+        .collect()
+}
+
+pub fn decide(config: &PeerRoleConfig, o: &Observation) -> Decision<PeerRoleAction> {
+    let Some(stack) = &o.stack else {
+        let mut d = Decision::new(
+            Verdict::Ignore,
+            format!(
+                "stack {} does not exist or is not visible; check STACK_NAME",
+                o.stack_name
+            ),
+            None,
+        );
+        d.findings.push(Finding {
+            kind: FindingKind::Missing,
+            detail: format!(
+                "CloudFormation stack {} (STACK_NAME) not found",
+                o.stack_name
+            ),
+        });
+        return d;
+    };
+    let Some(flag) = stack.parameters.get(CREATE_PEER_ROLE) else {
+        return Decision::new(
+            Verdict::Ignore,
+            format!("stack {} has no {CREATE_PEER_ROLE} parameter; not an astro-handshake stack, left untouched", stack.name),
+            None,
+        );
+    };
+    if flag != "true" {
+        return Decision::new(
+            Verdict::Skip,
+            format!(
+                "{CREATE_PEER_ROLE}={flag} on stack {} ({}): no PeerRole; in sync",
+                stack.name, stack.status
+            ),
+            None,
+        );
+    }
+
+    let expiry = effective_expiry(config, stack);
+    let active = astro_peerings(config, &o.peerings, &Status::Active);
+    let (why, requester) = if let Some(p) = active.first() {
+        (
+            format!(
+                "Astro peering {} from {} is active",
+                p.id, p.requester.owner_id
+            ),
+            Some(p.requester.owner_id.clone()),
+        )
+    } else if let Some(at) = expiry.filter(|at| o.now.secs() >= at.secs()) {
+        (
+            format!("the PeerRole's time box ended at {}", format_time(&at)),
+            None,
+        )
+    } else {
+        return keep(config, o, expiry);
+    };
+
+    let say = |verdict, reason: String| Decision::new(verdict, reason, requester.clone());
+    match StackStatusClass::of(&stack.status) {
+        StackStatusClass::InProgress => say(
+            Verdict::Wait,
+            format!("{why}, but stack {} is {}; the PeerRole is removed on a later sweep", stack.name, stack.status),
+        ),
+        StackStatusClass::Stuck => say(
+            Verdict::Ignore,
+            format!(
+                "{why}, but stack {} is {} and cannot be updated; fix the stack, then deploy it with {CREATE_PEER_ROLE}=false",
+                stack.name, stack.status
+            ),
+        ),
+        StackStatusClass::Updatable => {
+            let mut reason = format!(
+                "{why}; removing the PeerRole: UpdateStack {} with {CREATE_PEER_ROLE}=false, previous template and values",
+                stack.name
+            );
+            if stack.status == "UPDATE_ROLLBACK_COMPLETE" {
+                reason.push_str(" (the stack's last update rolled back; trying again)");
+            }
+            if let Some(role) = &stack.role_arn {
+                reason.push_str(&format!("; CloudFormation runs it as the stack's service role {role}"));
+            }
+            let mut d = say(Verdict::Accept, reason);
+            d.plan.push(PeerRoleAction::RemovePeerRole(removal(stack)));
+            d
+        }
+    }
+}
+
+/// The role is still needed: no active Astro peering and the time box is open.
+fn keep(
+    config: &PeerRoleConfig,
+    o: &Observation,
+    expiry: Option<DateTime>,
+) -> Decision<PeerRoleAction> {
+    let until = match expiry {
+        Some(at) => format!("its time box is open until {}", format_time(&at)),
+        None => format!("it has no time box ({EXPIRES_PARAMETER} is empty)"),
+    };
+    let provisioning = astro_peerings(config, &o.peerings, &Status::Provisioning);
+    let pending = astro_peerings(config, &o.peerings, &Status::PendingAcceptance);
+    let progress = match (provisioning.first(), pending.first()) {
+        (Some(p), _) => format!("Astro peering {} is provisioning", p.id),
+        (None, Some(p)) => format!("Astro peering {} is pending acceptance", p.id),
+        (None, None) => "no Astro peering yet".to_string(),
+    };
+    let mut d = Decision::new(
+        Verdict::Wait,
+        format!("PeerRole kept: {progress}, and {until}"),
+        None,
+    );
+    // Provisioning turns active within seconds: worth a short wait in this invocation.
+    d.settling = !provisioning.is_empty();
+    d
+}
+
+/// UpdateStack with the previous template: `CreatePeerRole=false`, every other parameter
+/// at its previous value.
+fn removal(stack: &Stack) -> StackUpdate {
+    StackUpdate {
+        stack: if stack.id.is_empty() {
+            stack.name.clone()
+        } else {
+            stack.id.clone()
+        },
+        set: vec![(CREATE_PEER_ROLE.to_string(), "false".to_string())],
+        keep: stack
+            .parameters
+            .keys()
+            .filter(|k| *k != CREATE_PEER_ROLE)
+            .cloned()
+            .collect(),
+        capabilities: CAPABILITIES.iter().map(|c| c.to_string()).collect(),
+        client_request_token: stack
+            .changed_at
+            .map(|at| format!("astro-handshake-remove-peer-role-{}", at.secs())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::engine::Action;
+    use crate::peering::VpcEnd;
+
+    const ASTRO: &str = "111111111111";
+    const STRANGER: &str = "333333333333";
+    const VPC: &str = "vpc-0123456789abcdef0";
+    const OTHER_VPC: &str = "vpc-0fedcba987654321f";
+    /// 2026-12-01T00:00:00Z
+    const EXPIRES: i64 = 1_796_083_200;
+
+    fn config() -> PeerRoleConfig {
+        PeerRoleConfig {
+            stack_name: "astro-handshake".into(),
+            expires_at: Some(DateTime::from_secs(EXPIRES)),
+            peer_owner_ids: BTreeSet::from([ASTRO.to_string()]),
+            accepter_vpc_ids: BTreeSet::from([VPC.to_string()]),
+            dry_run: false,
+            metrics_namespace: "AstroHandshake".into(),
+            settle_wait: Duration::from_secs(20),
+        }
+    }
+
+    fn stack(status: &str, create: &str) -> Stack {
+        let parameters: BTreeMap<String, String> = [
+            ("AstroAccountIds", ASTRO),
+            ("AccepterVpcIds", VPC),
+            (CREATE_PEER_ROLE, create),
+            ("PeerOwnerIds", ASTRO),
+            ("PeerRoleExternalId", "ext"),
+            (EXPIRES_PARAMETER, "2026-12-01T00:00:00Z"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        Stack {
+            id: "arn:aws:cloudformation:us-east-1:222222222222:stack/astro-handshake/abc".into(),
+            name: "astro-handshake".into(),
+            status: status.into(),
+            parameters,
+            changed_at: Some(DateTime::from_secs(1_790_000_000)),
+            role_arn: None,
+        }
+    }
+
+    fn peering(id: &str, owner: &str, accepter_vpc: &str, status: Status) -> Peering {
+        Peering {
+            id: id.into(),
+            status,
+            requester: VpcEnd {
+                owner_id: owner.into(),
+                vpc_id: "vpc-0aaaaaaaaaaaaaaa1".into(),
+                region: "us-east-1".into(),
+                cidrs: vec!["10.100.0.0/16".into()],
+            },
+            accepter: VpcEnd {
+                owner_id: "222222222222".into(),
+                vpc_id: accepter_vpc.into(),
+                region: "us-east-1".into(),
+                cidrs: vec!["10.0.0.0/16".into()],
+            },
+            accepter_dns_resolution: false,
+            tags: BTreeMap::new(),
+        }
+    }
+
+    fn observe(stack: Option<Stack>, peerings: Vec<Peering>, now: i64) -> Observation {
+        Observation {
+            stack_name: "astro-handshake".into(),
+            stack,
+            peerings,
+            now: DateTime::from_secs(now),
+        }
+    }
+
+    fn before_expiry() -> i64 {
+        EXPIRES - 3600
+    }
+
+    fn active_astro() -> Peering {
+        peering("pcx-0000000a", ASTRO, VPC, Status::Active)
+    }
+
+    fn the_update(d: &Decision<PeerRoleAction>) -> &StackUpdate {
+        assert_eq!(d.plan.len(), 1, "{}", d.reason);
+        let PeerRoleAction::RemovePeerRole(u) = &d.plan[0];
+        u
+    }
+
+    #[test]
+    fn active_astro_peering_removes_the_role_with_previous_template_and_values() {
+        let o = observe(
+            Some(stack("UPDATE_COMPLETE", "true")),
+            vec![active_astro()],
+            before_expiry(),
+        );
+        let d = decide(&config(), &o);
+        assert_eq!(d.verdict, Verdict::Accept);
+        assert!(
+            d.reason.contains("pcx-0000000a") && d.reason.contains("active"),
+            "{}",
+            d.reason
+        );
+        assert_eq!(d.requester_account.as_deref(), Some(ASTRO));
+        let u = the_update(&d);
+        assert_eq!(
+            u.stack,
+            "arn:aws:cloudformation:us-east-1:222222222222:stack/astro-handshake/abc"
+        );
+        assert_eq!(
+            u.set,
+            vec![(CREATE_PEER_ROLE.to_string(), "false".to_string())]
+        );
+        assert_eq!(
+            u.keep,
+            vec![
+                "AccepterVpcIds",
+                "AstroAccountIds",
+                "PeerOwnerIds",
+                "PeerRoleExpiresAt",
+                "PeerRoleExternalId"
+            ]
+        );
+        assert_eq!(
+            u.capabilities,
+            vec![
+                "CAPABILITY_IAM",
+                "CAPABILITY_NAMED_IAM",
+                "CAPABILITY_AUTO_EXPAND"
+            ]
+        );
+        assert_eq!(
+            u.client_request_token.as_deref(),
+            Some("astro-handshake-remove-peer-role-1790000000")
+        );
+        assert!(!d.settling && d.findings.is_empty());
+        assert_eq!(
+            d.plan[0].target(),
+            format!("{} (CreatePeerRole=false)", u.stack)
+        );
+        assert_eq!(d.plan[0].name(), "remove-peer-role");
+    }
+
+    #[test]
+    fn every_parameter_but_create_peer_role_keeps_its_previous_value() {
+        // The plan never names a value for anything else: a NoEcho parameter (shown as ****)
+        // or one the customer changed stays as CloudFormation holds it.
+        let mut s = stack("CREATE_COMPLETE", "true");
+        s.parameters.insert("Secret".into(), "****".into());
+        let d = decide(
+            &config(),
+            &observe(Some(s.clone()), vec![active_astro()], before_expiry()),
+        );
+        let u = the_update(&d);
+        assert_eq!(u.set.len(), 1);
+        assert_eq!(u.keep.len(), s.parameters.len() - 1);
+        assert!(u.keep.contains(&"Secret".to_string()));
+        assert!(!u.keep.contains(&CREATE_PEER_ROLE.to_string()));
+    }
+
+    #[test]
+    fn time_box_edges() {
+        let s = Some(stack("CREATE_COMPLETE", "true"));
+        let at = |now| decide(&config(), &observe(s.clone(), vec![], now));
+        // One second before the end: kept (the trust policy still admits Astro).
+        let d = at(EXPIRES - 1);
+        assert_eq!(d.verdict, Verdict::Wait);
+        assert!(d.plan.is_empty() && !d.settling);
+        assert!(
+            d.reason.contains("open until 2026-12-01T00:00:00Z"),
+            "{}",
+            d.reason
+        );
+        // At the end exactly: aws:CurrentTime DateLessThan fails, the role is useless: removed.
+        let d = at(EXPIRES);
+        assert_eq!(d.verdict, Verdict::Accept);
+        assert!(
+            d.reason.contains("time box ended at 2026-12-01T00:00:00Z"),
+            "{}",
+            d.reason
+        );
+        assert_eq!(the_update(&d).set[0].1, "false");
+        // Long after: removed.
+        assert_eq!(at(EXPIRES + 86_400 * 365).plan.len(), 1);
+    }
+
+    #[test]
+    fn no_time_box_keeps_the_role_until_the_peering_is_active() {
+        let mut c = config();
+        c.expires_at = None;
+        let mut s = stack("CREATE_COMPLETE", "true");
+        s.parameters.insert(EXPIRES_PARAMETER.into(), String::new());
+        let d = decide(&c, &observe(Some(s.clone()), vec![], i64::from(i32::MAX)));
+        assert_eq!(d.verdict, Verdict::Wait);
+        assert!(d.reason.contains("no time box"), "{}", d.reason);
+        assert_eq!(
+            decide(&c, &observe(Some(s), vec![active_astro()], 0))
+                .plan
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn the_earlier_of_configuration_and_stack_parameter_ends_the_time_box() {
+        let mut s = stack("CREATE_COMPLETE", "true");
+        s.parameters
+            .insert(EXPIRES_PARAMETER.into(), "2026-06-01T00:00:00Z".into());
+        let june = parse_time("2026-06-01T00:00:00Z").unwrap();
+        assert_eq!(effective_expiry(&config(), &s), Some(june));
+        let mut later = config();
+        later.expires_at = Some(parse_time("2025-01-01T00:00:00Z").unwrap());
+        assert_eq!(effective_expiry(&later, &s), later.expires_at);
+        // An unreadable stack value falls back to the configuration; neither set: none.
+        s.parameters.insert(EXPIRES_PARAMETER.into(), "soon".into());
+        assert_eq!(effective_expiry(&config(), &s), config().expires_at);
+        let mut none = config();
+        none.expires_at = None;
+        assert_eq!(effective_expiry(&none, &s), None);
+        s.parameters
+            .insert(EXPIRES_PARAMETER.into(), "2026-06-01T00:00:00Z".into());
+        assert_eq!(effective_expiry(&none, &s), Some(june));
+    }
+
+    #[test]
+    fn only_active_peerings_from_peer_owners_into_accepter_vpcs_count() {
+        let s = Some(stack("CREATE_COMPLETE", "true"));
+        let not_ours = vec![
+            peering("pcx-0000000b", STRANGER, VPC, Status::Active),
+            peering("pcx-0000000c", ASTRO, OTHER_VPC, Status::Active),
+            peering("pcx-0000000d", ASTRO, VPC, Status::PendingAcceptance),
+            peering("pcx-0000000e", ASTRO, VPC, Status::Deleted),
+        ];
+        let d = decide(&config(), &observe(s, not_ours, before_expiry()));
+        assert_eq!(d.verdict, Verdict::Wait);
+        assert!(d.plan.is_empty());
+        assert!(
+            d.reason.contains("pcx-0000000d is pending acceptance"),
+            "{}",
+            d.reason
+        );
+        assert!(
+            !d.settling,
+            "pending acceptance can take days: no waiting in the invocation"
+        );
+    }
+
+    #[test]
+    fn a_provisioning_peering_is_worth_a_short_wait() {
+        let s = Some(stack("CREATE_COMPLETE", "true"));
+        let d = decide(
+            &config(),
+            &observe(
+                s,
+                vec![peering("pcx-0000000f", ASTRO, VPC, Status::Provisioning)],
+                0,
+            ),
+        );
+        assert_eq!(d.verdict, Verdict::Wait);
+        assert!(d.settling && d.plan.is_empty());
+        assert!(d.reason.contains("provisioning"), "{}", d.reason);
+    }
+
+    #[test]
+    fn no_role_means_in_sync_and_nothing_is_read_or_planned() {
+        for status in [
+            "UPDATE_COMPLETE",
+            "UPDATE_IN_PROGRESS",
+            "UPDATE_ROLLBACK_FAILED",
+        ] {
+            let d = decide(
+                &config(),
+                &observe(
+                    Some(stack(status, "false")),
+                    vec![active_astro()],
+                    EXPIRES + 1,
+                ),
+            );
+            assert_eq!(d.verdict, Verdict::Skip, "{status}");
+            assert!(d.plan.is_empty() && d.findings.is_empty());
+            assert!(
+                d.reason.contains("in sync") && d.reason.contains(status),
+                "{}",
+                d.reason
+            );
+        }
+    }
+
+    #[test]
+    fn stack_in_progress_waits_for_the_next_sweep() {
+        for status in [
+            "UPDATE_IN_PROGRESS",
+            "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+            "UPDATE_ROLLBACK_IN_PROGRESS",
+            "CREATE_IN_PROGRESS",
+            "REVIEW_IN_PROGRESS",
+        ] {
+            let d = decide(
+                &config(),
+                &observe(Some(stack(status, "true")), vec![active_astro()], 0),
+            );
+            assert_eq!(d.verdict, Verdict::Wait, "{status}");
+            assert!(d.plan.is_empty(), "{status}");
+            // A stack update takes minutes: no waiting inside a 60 s invocation.
+            assert!(!d.settling, "{status}");
+            assert!(d.reason.contains(status));
+        }
+    }
+
+    #[test]
+    fn stack_that_cannot_be_updated_is_left_to_a_person() {
+        for status in [
+            "ROLLBACK_COMPLETE",
+            "UPDATE_ROLLBACK_FAILED",
+            "UPDATE_FAILED",
+            "DELETE_FAILED",
+            "DELETE_COMPLETE",
+        ] {
+            let d = decide(
+                &config(),
+                &observe(Some(stack(status, "true")), vec![], EXPIRES),
+            );
+            assert_eq!(d.verdict, Verdict::Ignore, "{status}");
+            assert!(d.plan.is_empty());
+            assert!(d.reason.contains("cannot be updated"), "{}", d.reason);
+        }
+    }
+
+    #[test]
+    fn rolled_back_update_is_tried_again_and_says_so() {
+        let d = decide(
+            &config(),
+            &observe(
+                Some(stack("UPDATE_ROLLBACK_COMPLETE", "true")),
+                vec![],
+                EXPIRES,
+            ),
+        );
+        assert_eq!(d.verdict, Verdict::Accept);
+        assert_eq!(d.plan.len(), 1);
+        assert!(d.reason.contains("rolled back"), "{}", d.reason);
+    }
+
+    #[test]
+    fn the_stack_service_role_is_recorded_never_passed() {
+        let mut s = stack("UPDATE_COMPLETE", "true");
+        s.role_arn = Some("arn:aws:iam::222222222222:role/deployer".into());
+        let d = decide(&config(), &observe(Some(s), vec![active_astro()], 0));
+        assert!(
+            d.reason.contains("arn:aws:iam::222222222222:role/deployer"),
+            "{}",
+            d.reason
+        );
+        // StackUpdate has no role field at all: UpdateStack never carries RoleARN.
+        let u = the_update(&d);
+        let fields = serde_json::to_value(u).unwrap();
+        assert!(
+            fields
+                .as_object()
+                .unwrap()
+                .keys()
+                .all(|k| !k.to_lowercase().contains("role")),
+            "{fields}"
+        );
+    }
+
+    #[test]
+    fn missing_stack_is_a_finding() {
+        let d = decide(&config(), &observe(None, vec![], 0));
+        assert_eq!(d.verdict, Verdict::Ignore);
+        assert_eq!(d.findings.len(), 1);
+        assert_eq!(d.findings[0].kind, FindingKind::Missing);
+        assert!(d.reason.contains("STACK_NAME"));
+    }
+
+    #[test]
+    fn stack_without_the_parameter_is_left_alone() {
+        let mut s = stack("CREATE_COMPLETE", "true");
+        s.parameters.remove(CREATE_PEER_ROLE);
+        let d = decide(&config(), &observe(Some(s), vec![active_astro()], EXPIRES));
+        assert_eq!(d.verdict, Verdict::Ignore);
+        assert!(d.plan.is_empty());
+    }
+
+    #[test]
+    fn a_stack_never_updated_plans_without_a_token_and_by_name_when_no_arn() {
+        let mut s = stack("CREATE_COMPLETE", "true");
+        s.changed_at = None;
+        s.id = String::new();
+        let d = decide(&config(), &observe(Some(s), vec![active_astro()], 0));
+        let u = the_update(&d);
+        assert_eq!(u.client_request_token, None);
+        assert_eq!(u.stack, "astro-handshake");
+    }
+
+    #[test]
+    fn status_classes() {
+        use StackStatusClass::*;
+        for (status, class) in [
+            ("CREATE_COMPLETE", Updatable),
+            ("UPDATE_COMPLETE", Updatable),
+            ("UPDATE_ROLLBACK_COMPLETE", Updatable),
+            ("IMPORT_COMPLETE", Updatable),
+            ("IMPORT_ROLLBACK_COMPLETE", Updatable),
+            ("ROLLBACK_COMPLETE", Stuck),
+            ("DELETE_COMPLETE", Stuck),
+            ("CREATE_FAILED", Stuck),
+            ("ROLLBACK_FAILED", Stuck),
+            ("SOMETHING_NEW", Stuck),
+            ("DELETE_IN_PROGRESS", InProgress),
+            ("IMPORT_ROLLBACK_IN_PROGRESS", InProgress),
+        ] {
+            assert_eq!(StackStatusClass::of(status), class, "{status}");
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! Builders for the networks both sides start from, through the real SDK.
+
+use aws_sdk_ec2::types::{
+    AutoAcceptSharedAttachmentsValue, DefaultRouteTableAssociationValue,
+    DefaultRouteTablePropagationValue, Filter, ResourceType, Tag, TagSpecification,
+    TransitGatewayRequestOptions,
+};
+use aws_sdk_ec2::Client;
+
+pub async fn vpc(ec2: &Client, cidr: &str) -> String {
+    let out = ec2
+        .create_vpc()
+        .cidr_block(cidr)
+        .send()
+        .await
+        .expect("CreateVpc");
+    out.vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("vpc id")
+        .to_string()
+}
+
+pub async fn add_cidr(ec2: &Client, vpc_id: &str, cidr: &str) {
+    ec2.associate_vpc_cidr_block()
+        .vpc_id(vpc_id)
+        .cidr_block(cidr)
+        .send()
+        .await
+        .expect("AssociateVpcCidrBlock");
+}
+
+pub async fn subnet(ec2: &Client, vpc_id: &str, cidr: &str) -> String {
+    let out = ec2
+        .create_subnet()
+        .vpc_id(vpc_id)
+        .cidr_block(cidr)
+        .send()
+        .await
+        .expect("CreateSubnet");
+    out.subnet()
+        .and_then(|s| s.subnet_id())
+        .expect("subnet id")
+        .to_string()
+}
+
+/// A route table in the VPC, with tags.
+pub async fn route_table(ec2: &Client, vpc_id: &str, tags: &[(&str, &str)]) -> String {
+    let mut call = ec2.create_route_table().vpc_id(vpc_id);
+    if !tags.is_empty() {
+        let mut spec = TagSpecification::builder().resource_type(ResourceType::RouteTable);
+        for (k, v) in tags {
+            spec = spec.tags(Tag::builder().key(*k).value(*v).build());
+        }
+        call = call.tag_specifications(spec.build());
+    }
+    let out = call.send().await.expect("CreateRouteTable");
+    out.route_table()
+        .and_then(|t| t.route_table_id())
+        .expect("rtb id")
+        .to_string()
+}
+
+pub async fn main_route_table(ec2: &Client, vpc_id: &str) -> String {
+    let out = ec2
+        .describe_route_tables()
+        .filters(Filter::builder().name("vpc-id").values(vpc_id).build())
+        .filters(
+            Filter::builder()
+                .name("association.main")
+                .values("true")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("DescribeRouteTables");
+    out.route_tables()[0]
+        .route_table_id()
+        .expect("main rtb")
+        .to_string()
+}
+
+pub async fn internet_gateway(ec2: &Client, vpc_id: &str) -> String {
+    let igw = ec2
+        .create_internet_gateway()
+        .send()
+        .await
+        .expect("CreateInternetGateway");
+    let id = igw
+        .internet_gateway()
+        .and_then(|g| g.internet_gateway_id())
+        .expect("igw")
+        .to_string();
+    ec2.attach_internet_gateway()
+        .internet_gateway_id(&id)
+        .vpc_id(vpc_id)
+        .send()
+        .await
+        .expect("AttachInternetGateway");
+    id
+}
+
+/// The vendor's side of the handshake: a peering request from its VPC to the customer's.
+pub async fn request_peering(
+    vendor: &Client,
+    vendor_vpc: &str,
+    customer_vpc: &str,
+    customer: &str,
+) -> String {
+    let out = vendor
+        .create_vpc_peering_connection()
+        .vpc_id(vendor_vpc)
+        .peer_vpc_id(customer_vpc)
+        .peer_owner_id(customer)
+        .peer_region(crate::REGION)
+        .send()
+        .await
+        .expect("CreateVpcPeeringConnection");
+    out.vpc_peering_connection()
+        .and_then(|p| p.vpc_peering_connection_id())
+        .expect("pcx id")
+        .to_string()
+}
+
+/// The peering as the customer sees it.
+pub async fn peering(ec2: &Client, id: &str) -> aws_sdk_ec2::types::VpcPeeringConnection {
+    let out = ec2
+        .describe_vpc_peering_connections()
+        .vpc_peering_connection_ids(id)
+        .send()
+        .await
+        .expect("describe");
+    out.vpc_peering_connections()[0].clone()
+}
+
+pub async fn peering_status(ec2: &Client, id: &str) -> String {
+    peering(ec2, id)
+        .await
+        .status()
+        .and_then(|s| s.code())
+        .map(|c| c.as_str().to_string())
+        .unwrap_or_default()
+}
+
+/// The routes of a table as (destination, target) pairs.
+pub async fn routes(ec2: &Client, rtb: &str) -> Vec<(String, String)> {
+    let out = ec2
+        .describe_route_tables()
+        .route_table_ids(rtb)
+        .send()
+        .await
+        .expect("DescribeRouteTables");
+    out.route_tables()[0]
+        .routes()
+        .iter()
+        .filter_map(|r| {
+            let dest = r.destination_cidr_block()?.to_string();
+            let target = r
+                .vpc_peering_connection_id()
+                .or(r.transit_gateway_id())
+                .or(r.gateway_id())
+                .unwrap_or("other")
+                .to_string();
+            Some((dest, target))
+        })
+        .collect()
+}
+
+/// Whether the table routes `cidr` to `target`.
+pub async fn has_route(ec2: &Client, rtb: &str, cidr: &str, target: &str) -> bool {
+    routes(ec2, rtb)
+        .await
+        .iter()
+        .any(|(d, t)| d == cidr && t == target)
+}
+
+// Transit Gateway: the customer's TGW shared through RAM, the vendor's attachment.
+
+pub async fn create_tgw(ec2: &Client, auto_accept: bool) -> String {
+    let accept = if auto_accept {
+        AutoAcceptSharedAttachmentsValue::Enable
+    } else {
+        AutoAcceptSharedAttachmentsValue::Disable
+    };
+    let options = TransitGatewayRequestOptions::builder()
+        .auto_accept_shared_attachments(accept)
+        .default_route_table_association(DefaultRouteTableAssociationValue::Disable)
+        .default_route_table_propagation(DefaultRouteTablePropagationValue::Disable)
+        .build();
+    let out = ec2
+        .create_transit_gateway()
+        .description("customer tgw")
+        .options(options)
+        .send()
+        .await
+        .expect("CreateTransitGateway");
+    out.transit_gateway()
+        .and_then(|t| t.transit_gateway_id())
+        .expect("tgw id")
+        .to_string()
+}
+
+pub fn tgw_arn(tgw: &str) -> String {
+    format!(
+        "arn:aws:ec2:{}:{}:transit-gateway/{tgw}",
+        crate::REGION,
+        crate::CUSTOMER
+    )
+}
+
+pub async fn share(
+    ram: &aws_sdk_ram::Client,
+    name: &str,
+    tgw: &str,
+    principals: &[&str],
+) -> String {
+    let mut call = ram
+        .create_resource_share()
+        .name(name)
+        .resource_arns(tgw_arn(tgw))
+        .allow_external_principals(true);
+    for p in principals {
+        call = call.principals(*p);
+    }
+    let out = call.send().await.expect("CreateResourceShare");
+    out.resource_share()
+        .and_then(|s| s.resource_share_arn())
+        .expect("share arn")
+        .to_string()
+}
+
+/// The vendor's side: its VPC and subnet, attached to the shared TGW.
+pub async fn attach(vendor: &Client, tgw: &str, cidr: &str) -> (String, String) {
+    let vpc = vpc(vendor, cidr).await;
+    let subnet = subnet(vendor, &vpc, &cidr.replace(".0.0/16", ".1.0/24")).await;
+    let out = vendor
+        .create_transit_gateway_vpc_attachment()
+        .transit_gateway_id(tgw)
+        .vpc_id(&vpc)
+        .subnet_ids(subnet)
+        .send()
+        .await
+        .expect("CreateTransitGatewayVpcAttachment");
+    let id = out
+        .transit_gateway_vpc_attachment()
+        .and_then(|a| a.transit_gateway_attachment_id())
+        .expect("attachment id");
+    (id.to_string(), vpc)
+}

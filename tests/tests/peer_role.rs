@@ -1,0 +1,544 @@
+//! The temporary PeerRole against moto's server: a small plain CloudFormation stack with the
+//! same `CreatePeerRole` parameter, condition and role as template.yaml (moto has no SAM
+//! transform), an Astro peering made by the vendor account, and the customer side reconciled
+//! through the real SDK adapters.
+//!
+//! What moto cannot show: it accepts the UpdateStack that flips the condition but keeps the
+//! role, and it does not evaluate IAM. The role's deletion and the function's permissions are
+//! pinned in the unit tests (`peer_role::decide`, `aws::cloudformation`) and in
+//! tests/template (the policy holds exactly the IAM::Role delete-handler permissions on the
+//! PeerRole's ARN and refuses any RoleARN).
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudformation::types::{Capability, Parameter};
+use handshake::audit::MemorySink;
+use handshake::aws::cloudformation::CloudFormation;
+use handshake::aws::ec2::Ec2;
+use handshake::engine;
+use handshake::peer_role::{PeerRoleConfig, PeerRoleHandshake, StackPort, StackUpdate};
+use integration::lambda::{binary, sample_event, LambdaHarness};
+use integration::{records_of, scenario, Emulator, ASTRO, CUSTOMER, REGION, STRANGER};
+use serde_json::{json, Value};
+
+const STACK: &str = "astro-handshake";
+const LATER: &str = "2099-01-01T00:00:00Z";
+const EARLIER: &str = "2020-01-01T00:00:00Z";
+const PLACEHOLDER: &str = "pcx-0123456789abcdef0";
+
+/// The PeerRole part of template.yaml as plain CloudFormation, plus a resource that always
+/// exists and a parameter that has nothing to do with the role.
+const TEMPLATE: &str = r#"{
+  "AWSTemplateFormatVersion": "2010-09-09",
+  "Parameters": {
+    "CreatePeerRole": {"Type": "String", "Default": "false", "AllowedValues": ["true", "false"]},
+    "PeerOwnerIds": {"Type": "String", "Default": ""},
+    "PeerRoleExpiresAt": {"Type": "String", "Default": ""},
+    "LogRetentionDays": {"Type": "String", "Default": "90"}
+  },
+  "Conditions": {"PeerRoleEnabled": {"Fn::Equals": [{"Ref": "CreatePeerRole"}, "true"]}},
+  "Resources": {
+    "PeerRole": {
+      "Type": "AWS::IAM::Role",
+      "Condition": "PeerRoleEnabled",
+      "Properties": {
+        "RoleName": {"Fn::Sub": "${AWS::StackName}-astro-peer-role"},
+        "AssumeRolePolicyDocument": {
+          "Version": "2012-10-17",
+          "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"AWS": {"Fn::Sub": "arn:aws:iam::${PeerOwnerIds}:root"}},
+            "Action": "sts:AssumeRole",
+            "Condition": {"DateLessThan": {"aws:CurrentTime": {"Ref": "PeerRoleExpiresAt"}}}
+          }]
+        }
+      }
+    },
+    "DeadLetterQueue": {"Type": "AWS::SQS::Queue", "Properties": {"MessageRetentionPeriod": 1209600}}
+  },
+  "Outputs": {
+    "PeerRoleArn": {"Condition": "PeerRoleEnabled", "Value": {"Fn::GetAtt": ["PeerRole", "Arn"]}}
+  }
+}"#;
+
+struct World {
+    emulator: Emulator,
+    cfn: aws_sdk_cloudformation::Client,
+    customer: aws_sdk_ec2::Client,
+    vendor: aws_sdk_ec2::Client,
+    customer_vpc: String,
+    vendor_vpc: String,
+}
+
+impl World {
+    /// The customer's VPC and this project's stack with the PeerRole (`create`) and the time
+    /// box `expires`; every parameter is passed (moto answers UsePreviousValue on a defaulted
+    /// one with a 500).
+    async fn new(create: &str, expires: &str) -> Self {
+        let emulator = Emulator::start();
+        let customer_config = emulator.account(CUSTOMER).await;
+        let cfn = aws_sdk_cloudformation::Client::new(&customer_config);
+        let customer = aws_sdk_ec2::Client::new(&customer_config);
+        let vendor = aws_sdk_ec2::Client::new(&emulator.account(ASTRO).await);
+        let customer_vpc = scenario::vpc(&customer, "10.0.0.0/16").await;
+        let vendor_vpc = scenario::vpc(&vendor, "10.100.0.0/16").await;
+        let param = |k: &str, v: &str| {
+            Parameter::builder()
+                .parameter_key(k)
+                .parameter_value(v)
+                .build()
+        };
+        cfn.create_stack()
+            .stack_name(STACK)
+            .template_body(TEMPLATE)
+            .parameters(param("CreatePeerRole", create))
+            .parameters(param("PeerOwnerIds", ASTRO))
+            .parameters(param("PeerRoleExpiresAt", expires))
+            .parameters(param("LogRetentionDays", "30"))
+            .capabilities(Capability::CapabilityNamedIam)
+            .send()
+            .await
+            .expect("CreateStack");
+        Self {
+            emulator,
+            cfn,
+            customer,
+            vendor,
+            customer_vpc,
+            vendor_vpc,
+        }
+    }
+
+    /// A peering from the vendor's VPC into the customer's, accepted: `active`.
+    async fn active_peering(&self, vendor: &aws_sdk_ec2::Client, vendor_vpc: &str) -> String {
+        let pcx = scenario::request_peering(vendor, vendor_vpc, &self.customer_vpc, CUSTOMER).await;
+        self.customer
+            .accept_vpc_peering_connection()
+            .vpc_peering_connection_id(&pcx)
+            .send()
+            .await
+            .expect("accept");
+        assert_eq!(
+            scenario::peering_status(&self.customer, &pcx).await,
+            "active"
+        );
+        pcx
+    }
+
+    fn vars(&self, expires: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut vars: Vec<(String, String)> = vec![
+            ("STACK_NAME".into(), STACK.into()),
+            ("PEER_ROLE_EXPIRES_AT".into(), expires.into()),
+            ("PEER_OWNER_IDS".into(), ASTRO.into()),
+            ("ACCEPTER_VPC_IDS".into(), self.customer_vpc.clone()),
+        ];
+        for (k, v) in extra {
+            vars.retain(|(name, _)| name != k);
+            vars.push((k.to_string(), v.to_string()));
+        }
+        vars
+    }
+
+    fn config(&self, expires: &str, extra: &[(&str, &str)]) -> PeerRoleConfig {
+        let vars: std::collections::HashMap<String, String> =
+            self.vars(expires, extra).into_iter().collect();
+        PeerRoleConfig::read(&vars).expect("configuration")
+    }
+
+    fn handshake(&self, config: PeerRoleConfig) -> PeerRoleHandshake<CloudFormation, Ec2> {
+        PeerRoleHandshake::new(
+            CloudFormation::new(self.cfn.clone()),
+            Ec2::new(self.customer.clone()),
+            config,
+        )
+    }
+
+    /// One invocation of the customer side, in process, with the real adapters.
+    async fn reconcile(&self, config: PeerRoleConfig, event: &Value) -> (Value, MemorySink) {
+        let settings = config.settings();
+        let handshake = self.handshake(config);
+        let sink = MemorySink::default();
+        let response = engine::handle(
+            &handshake,
+            event,
+            &settings,
+            &sink,
+            Some("test-invocation".into()),
+        )
+        .await
+        .expect("invocation succeeds");
+        (response, sink)
+    }
+
+    async fn stack(&self) -> aws_sdk_cloudformation::types::Stack {
+        let out = self
+            .cfn
+            .describe_stacks()
+            .stack_name(STACK)
+            .send()
+            .await
+            .expect("DescribeStacks");
+        out.stacks()[0].clone()
+    }
+
+    async fn parameters(&self) -> BTreeMap<String, String> {
+        self.stack()
+            .await
+            .parameters()
+            .iter()
+            .map(|p| {
+                (
+                    p.parameter_key().unwrap().to_string(),
+                    p.parameter_value().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+}
+
+fn expected(create: &str, expires: &str) -> BTreeMap<String, String> {
+    [
+        ("CreatePeerRole", create),
+        ("PeerOwnerIds", ASTRO),
+        ("PeerRoleExpiresAt", expires),
+        ("LogRetentionDays", "30"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+fn actions(sink: &MemorySink) -> Vec<(String, String)> {
+    records_of(&sink.records(), "action")
+        .iter()
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap().to_string(),
+                r["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn decisions(sink: &MemorySink) -> Vec<(String, String)> {
+    records_of(&sink.records(), "decision")
+        .iter()
+        .map(|r| {
+            (
+                r["verdict"].as_str().unwrap().to_string(),
+                r["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn metric(sink: &MemorySink, name: &str) -> u64 {
+    sink.metric_documents()
+        .iter()
+        .map(|d| d[name].as_u64().unwrap_or(0))
+        .sum()
+}
+
+fn sweep() -> Value {
+    sample_event("peer-role-invoke.json", PLACEHOLDER, PLACEHOLDER)
+}
+
+#[tokio::test]
+async fn active_astro_peering_removes_the_role_once() {
+    let w = World::new("true", LATER).await;
+    let pcx = w.active_peering(&w.vendor, &w.vendor_vpc).await;
+    let event = sample_event("peer-role-accept-cloudtrail.json", PLACEHOLDER, &pcx);
+
+    let (response, sink) = w.reconcile(w.config(LATER, &[]), &event).await;
+    assert_eq!(
+        actions(&sink),
+        vec![("remove-peer-role".to_string(), "done".to_string())],
+        "{response}"
+    );
+    assert_eq!(
+        w.parameters().await,
+        expected("false", LATER),
+        "only CreatePeerRole changes"
+    );
+    assert_eq!(
+        w.stack().await.stack_status().unwrap().as_str(),
+        "UPDATE_COMPLETE"
+    );
+    let decided = decisions(&sink);
+    assert_eq!(decided[0].0, "accept");
+    assert!(
+        decided[0].1.contains(&pcx) && decided[0].1.contains("is active"),
+        "{}",
+        decided[0].1
+    );
+    // The next round of the same invocation sees the flag off: in sync.
+    assert_eq!(decided[1].0, "skip");
+    assert!(decided[1].1.contains("in sync"));
+    let action = records_of(&sink.records(), "action")[0].clone();
+    assert_eq!(action["handshake"], "peer-role");
+    assert_eq!(action["resourceId"], pcx.as_str());
+    assert_eq!(action["requesterAccount"], ASTRO);
+    assert!(
+        action["target"]
+            .as_str()
+            .unwrap()
+            .contains(":stack/astro-handshake/"),
+        "{action}"
+    );
+    let emf = &sink.metric_documents()[0];
+    assert_eq!(emf["Handshake"], "peer-role");
+    assert_eq!(
+        emf["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "AstroHandshake"
+    );
+    assert_eq!(metric(&sink, "Failures"), 0);
+    assert_eq!(response["reports"][0]["actions"][0]["outcome"], "done");
+
+    // Replays and sweeps afterwards write nothing.
+    for event in [event, sweep()] {
+        let (_, again) = w.reconcile(w.config(LATER, &[]), &event).await;
+        assert!(actions(&again).is_empty(), "{:?}", again.records());
+        assert_eq!(decisions(&again), vec![(
+            "skip".to_string(),
+            "CreatePeerRole=false on stack astro-handshake (UPDATE_COMPLETE): no PeerRole; in sync".to_string()
+        )]);
+    }
+    assert_eq!(w.parameters().await, expected("false", LATER));
+}
+
+#[tokio::test]
+async fn the_end_of_the_time_box_alone_removes_the_role() {
+    let w = World::new("true", EARLIER).await;
+    let (_, sink) = w.reconcile(w.config(EARLIER, &[]), &sweep()).await;
+    assert_eq!(
+        actions(&sink),
+        vec![("remove-peer-role".to_string(), "done".to_string())]
+    );
+    assert!(
+        decisions(&sink)[0]
+            .1
+            .contains("time box ended at 2020-01-01T00:00:00Z"),
+        "{:?}",
+        decisions(&sink)
+    );
+    assert_eq!(w.parameters().await, expected("false", EARLIER));
+
+    // The configured time alone is enough too (the stack's own value is later).
+    let w = World::new("true", LATER).await;
+    let (_, sink) = w.reconcile(w.config(EARLIER, &[]), &sweep()).await;
+    assert_eq!(actions(&sink).len(), 1);
+    assert_eq!(w.parameters().await, expected("false", LATER));
+}
+
+#[tokio::test]
+async fn the_role_is_kept_while_no_astro_peering_is_active_and_the_time_box_is_open() {
+    let w = World::new("true", LATER).await;
+    // Astro's request still pending; another account's peering active; Astro's peering into
+    // a VPC that is not an accepter VPC active.
+    let pending =
+        scenario::request_peering(&w.vendor, &w.vendor_vpc, &w.customer_vpc, CUSTOMER).await;
+    let stranger = aws_sdk_ec2::Client::new(&w.emulator.account(STRANGER).await);
+    let stranger_vpc = scenario::vpc(&stranger, "10.200.0.0/16").await;
+    w.active_peering(&stranger, &stranger_vpc).await;
+    let other_vpc = scenario::vpc(&w.customer, "10.1.0.0/16").await;
+    let elsewhere = scenario::request_peering(&w.vendor, &w.vendor_vpc, &other_vpc, CUSTOMER).await;
+    w.customer
+        .accept_vpc_peering_connection()
+        .vpc_peering_connection_id(&elsewhere)
+        .send()
+        .await
+        .expect("accept");
+    let before = w.stack().await;
+
+    let (response, sink) = w.reconcile(w.config(LATER, &[]), &sweep()).await;
+    assert!(actions(&sink).is_empty(), "{response}");
+    let decided = decisions(&sink);
+    assert_eq!(decided.len(), 1);
+    assert_eq!(decided[0].0, "wait");
+    assert!(
+        decided[0]
+            .1
+            .contains(&format!("{pending} is pending acceptance")),
+        "{}",
+        decided[0].1
+    );
+    assert!(
+        decided[0].1.contains("open until 2099-01-01T00:00:00Z"),
+        "{}",
+        decided[0].1
+    );
+    assert_eq!(w.parameters().await, expected("true", LATER));
+    assert_eq!(
+        w.stack().await.last_updated_time(),
+        before.last_updated_time()
+    );
+    assert_eq!(
+        metric(&sink, "Failures") + metric(&sink, "Ignored") + metric(&sink, "Conflicts"),
+        0
+    );
+}
+
+#[tokio::test]
+async fn dry_run_plans_the_removal_and_changes_nothing() {
+    let w = World::new("true", EARLIER).await;
+    let asked = sample_event("peer-role-invoke-dry-run.json", PLACEHOLDER, PLACEHOLDER);
+    let (response, sink) = w.reconcile(w.config(EARLIER, &[]), &asked).await;
+    assert_eq!(response["dryRun"], true);
+    assert_eq!(
+        actions(&sink),
+        vec![("remove-peer-role".to_string(), "planned".to_string())]
+    );
+    assert_eq!(w.parameters().await, expected("true", EARLIER));
+
+    let (_, sink) = w
+        .reconcile(w.config(EARLIER, &[("DRY_RUN", "true")]), &sweep())
+        .await;
+    assert_eq!(
+        actions(&sink),
+        vec![("remove-peer-role".to_string(), "planned".to_string())]
+    );
+    assert!(records_of(&sink.records(), "action")[0]["dryRun"]
+        .as_bool()
+        .unwrap());
+    assert_eq!(w.parameters().await, expected("true", EARLIER));
+    assert_eq!(w.stack().await.last_updated_time(), None, "never updated");
+}
+
+#[tokio::test]
+async fn no_updates_to_be_performed_counts_as_done() {
+    let w = World::new("false", LATER).await;
+    let stack = w.stack().await;
+    let update = StackUpdate {
+        stack: stack.stack_id().unwrap().to_string(),
+        set: vec![("CreatePeerRole".into(), "false".into())],
+        keep: vec![
+            "PeerOwnerIds".into(),
+            "PeerRoleExpiresAt".into(),
+            "LogRetentionDays".into(),
+        ],
+        capabilities: vec![
+            "CAPABILITY_IAM".into(),
+            "CAPABILITY_NAMED_IAM".into(),
+            "CAPABILITY_AUTO_EXPAND".into(),
+        ],
+        client_request_token: None,
+    };
+    let written = CloudFormation::new(w.cfn.clone())
+        .update(&update)
+        .await
+        .expect("already done, not an error");
+    assert!(written.already_done);
+    assert_eq!(w.parameters().await, expected("false", LATER));
+}
+
+#[tokio::test]
+async fn without_the_role_a_sweep_reads_the_stack_and_writes_nothing() {
+    let w = World::new("false", "").await;
+    let (_, sink) = w
+        .reconcile(w.config("", &[("PEER_OWNER_IDS", "")]), &sweep())
+        .await;
+    assert!(actions(&sink).is_empty());
+    assert_eq!(decisions(&sink)[0].0, "skip");
+    assert_eq!(w.parameters().await, expected("false", ""));
+}
+
+#[tokio::test]
+async fn a_missing_stack_is_a_finding_not_an_error() {
+    let w = World::new("true", EARLIER).await;
+    let (response, sink) = w
+        .reconcile(
+            w.config(EARLIER, &[("STACK_NAME", "not-this-one")]),
+            &sweep(),
+        )
+        .await;
+    assert!(actions(&sink).is_empty(), "{response}");
+    assert_eq!(decisions(&sink)[0].0, "ignore");
+    let records = sink.records();
+    let findings = records_of(&records, "finding");
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0]["action"], "missing");
+    assert_eq!(
+        (
+            metric(&sink, "Ignored"),
+            metric(&sink, "Conflicts"),
+            metric(&sink, "Failures")
+        ),
+        (1, 1, 0)
+    );
+    assert_eq!(w.parameters().await, expected("true", EARLIER));
+}
+
+/// The built `peer-role` binary, polling a Lambda Runtime API like in Lambda, with the
+/// customer's temporary credentials in its environment.
+#[tokio::test]
+async fn the_peer_role_binary_removes_the_role_through_the_lambda_runtime() {
+    let w = World::new("true", LATER).await;
+    let pcx = w.active_peering(&w.vendor, &w.vendor_vpc).await;
+    let credentials = w.emulator.credentials(CUSTOMER).await;
+    let mut env = w.vars(
+        LATER,
+        &[
+            ("DRY_RUN", "false"),
+            ("METRICS_NAMESPACE", "AstroHandshake"),
+        ],
+    );
+    env.extend([
+        (
+            "AWS_ACCESS_KEY_ID".to_string(),
+            credentials.access_key_id().to_string(),
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY".to_string(),
+            credentials.secret_access_key().to_string(),
+        ),
+        (
+            "AWS_SESSION_TOKEN".to_string(),
+            credentials.session_token().unwrap_or_default().to_string(),
+        ),
+        ("AWS_REGION".to_string(), REGION.to_string()),
+        ("AWS_ENDPOINT_URL".to_string(), w.emulator.endpoint.clone()),
+        ("AWS_MAX_ATTEMPTS".to_string(), "1".to_string()),
+    ]);
+    let harness = LambdaHarness::start(&binary("peer-role"), &env);
+
+    let response = harness
+        .invoke(&sample_event(
+            "peer-role-accept-cloudtrail.json",
+            PLACEHOLDER,
+            &pcx,
+        ))
+        .expect("invocation answers");
+    assert_eq!(response["handshake"], "peer-role", "{response}");
+    assert_eq!(
+        response["reports"][0]["actions"][0]["action"], "remove-peer-role",
+        "{response}"
+    );
+    assert_eq!(
+        response["reports"][0]["actions"][0]["outcome"], "done",
+        "{response}"
+    );
+    assert_eq!(w.parameters().await, expected("false", LATER));
+
+    let again = harness
+        .invoke(&json!({"sweep": true}))
+        .expect("invocation answers");
+    assert_eq!(again["reports"][0]["verdict"], "skip", "{again}");
+    assert_eq!(again["reports"][0]["actions"], json!([]));
+
+    let printed = harness.stdout_json();
+    let audit: Vec<&Value> = printed
+        .iter()
+        .filter(|l| l["audit"] == "astro-handshake")
+        .collect();
+    assert!(audit.iter().all(|r| r["handshake"] == "peer-role"));
+    assert_eq!(
+        audit.iter().filter(|r| r["record"] == "action").count(),
+        1,
+        "{printed:?}"
+    );
+    let emf: Vec<&Value> = printed.iter().filter(|l| l.get("_aws").is_some()).collect();
+    assert_eq!(emf.len(), 2);
+    assert!(emf
+        .iter()
+        .all(|d| d["Handshake"] == "peer-role" && d["Failures"] == 0));
+}

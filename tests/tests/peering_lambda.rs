@@ -1,0 +1,141 @@
+//! The built `peering` binary, run through a Lambda Runtime API with sample events from
+//! `events/`, against moto's server: what the customer deploys, end to end.
+
+use aws_sdk_ec2::Client;
+use integration::lambda::{binary, sample_event, LambdaHarness};
+use integration::{records_of, scenario, Emulator, ASTRO, CUSTOMER, REGION};
+use serde_json::json;
+
+const PLACEHOLDER: &str = "pcx-0123456789abcdef0";
+
+/// The environment Lambda would give the function: the template's variables, the
+/// execution role's temporary credentials, and (only here) the emulator's endpoint.
+async fn function_env(
+    emulator: &Emulator,
+    accepter_vpc: &str,
+    extra: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let creds = emulator.credentials(CUSTOMER).await;
+    let mut env: Vec<(String, String)> = extra
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    for (k, v) in [
+        ("AWS_ACCESS_KEY_ID", creds.access_key_id()),
+        ("AWS_SECRET_ACCESS_KEY", creds.secret_access_key()),
+        (
+            "AWS_SESSION_TOKEN",
+            creds.session_token().unwrap_or_default(),
+        ),
+        ("AWS_REGION", REGION),
+        ("AWS_ENDPOINT_URL", &emulator.endpoint),
+        ("ASTRO_ACCOUNT_IDS", ASTRO),
+        ("ASTRO_CIDRS", "10.100.0.0/16"),
+        ("ACCEPTER_VPC_IDS", accepter_vpc),
+        ("ACCEPT_WAIT_SECONDS", "10"),
+        ("METRICS_NAMESPACE", "AstroHandshake"),
+    ] {
+        env.push((k.to_string(), v.to_string()));
+    }
+    env
+}
+
+#[tokio::test]
+async fn peering_lambda_finishes_the_handshake_from_a_cloudtrail_event() {
+    let emulator = Emulator::start();
+    let vendor = Client::new(&emulator.account(ASTRO).await);
+    let customer = Client::new(&emulator.account(CUSTOMER).await);
+    let customer_vpc = scenario::vpc(&customer, "10.0.0.0/16").await;
+    let main_rtb = scenario::main_route_table(&customer, &customer_vpc).await;
+    let vendor_vpc = scenario::vpc(&vendor, "10.100.0.0/16").await;
+    let pcx = scenario::request_peering(&vendor, &vendor_vpc, &customer_vpc, CUSTOMER).await;
+
+    let lambda = LambdaHarness::start(
+        &binary("peering"),
+        &function_env(&emulator, &customer_vpc, &[]).await,
+    );
+    let response = lambda
+        .invoke(&sample_event(
+            "peering-create-cloudtrail.json",
+            PLACEHOLDER,
+            &pcx,
+        ))
+        .expect("invocation succeeds");
+
+    assert_eq!(response["handshake"], "vpc-peering");
+    assert_eq!(response["reports"][0]["resourceId"], pcx.as_str());
+    assert_eq!(response["reports"][0]["verdict"], "accept");
+    assert_eq!(scenario::peering_status(&customer, &pcx).await, "active");
+    assert!(scenario::has_route(&customer, &main_rtb, "10.100.0.0/16", &pcx).await);
+
+    // The audit trail and the metrics are JSON lines on the function's stdout.
+    let lines = lambda.stdout_json();
+    let actions: Vec<_> = records_of(&lines, "action")
+        .iter()
+        .map(|r| r["action"].clone())
+        .collect();
+    assert!(actions.contains(&json!("accept-peering")), "{lines:?}");
+    assert!(actions.contains(&json!("create-route")));
+    assert!(records_of(&lines, "action")
+        .iter()
+        .all(|r| r["invocationId"].is_string()));
+    let emf = lines
+        .iter()
+        .find(|l| l.get("_aws").is_some())
+        .expect("an EMF document");
+    assert_eq!(emf["Accepted"], 1);
+    assert_eq!(
+        emf["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "AstroHandshake"
+    );
+
+    // The scheduled sweep afterwards finds it in sync and writes nothing.
+    let before = records_of(&lambda.stdout_json(), "action").len();
+    let response = lambda
+        .invoke(&sample_event("sweep-scheduled.json", PLACEHOLDER, ""))
+        .expect("sweep");
+    assert_eq!(response["trigger"], "schedule");
+    assert_eq!(records_of(&lambda.stdout_json(), "action").len(), before);
+}
+
+#[tokio::test]
+async fn peering_lambda_answers_a_malformed_event_without_writing() {
+    let emulator = Emulator::start();
+    let customer = Client::new(&emulator.account(CUSTOMER).await);
+    let customer_vpc = scenario::vpc(&customer, "10.0.0.0/16").await;
+    let lambda = LambdaHarness::start(
+        &binary("peering"),
+        &function_env(&emulator, &customer_vpc, &[]).await,
+    );
+    let response = lambda
+        .invoke(&json!({"vpcPeeringConnectionId": 42}))
+        .expect("answered");
+    assert!(response["error"]
+        .as_str()
+        .unwrap()
+        .contains("must be a string"));
+    let lines = lambda.stdout_json();
+    assert_eq!(records_of(&lines, "error").len(), 1);
+    assert!(records_of(&lines, "action").is_empty());
+}
+
+#[tokio::test]
+async fn peering_lambda_refuses_to_start_on_bad_configuration() {
+    let emulator = Emulator::start();
+    let env = function_env(&emulator, "vpc-0000c0c0", &[("ASTRO_CIDRS", "0.0.0.0/0")]).await;
+    // Keep only the bad ASTRO_CIDRS.
+    let env: Vec<_> = env
+        .into_iter()
+        .filter(|(k, v)| k != "ASTRO_CIDRS" || v == "0.0.0.0/0")
+        .collect();
+    let mut lambda = LambdaHarness::start(&binary("peering"), &env);
+    let status = lambda
+        .function_exit()
+        .expect("the function exits at start-up");
+    assert!(!status.success());
+    assert!(
+        lambda.function_stderr().contains("ASTRO_CIDRS"),
+        "{}",
+        lambda.function_stderr()
+    );
+}
