@@ -1,7 +1,6 @@
 //! CloudFormation behind [`StackPort`]: reads the project's own stack and updates it with
 //! the previous template (never with a RoleARN; see [`crate::peer_role`]).
 
-use aws_sdk_cloudformation::operation::RequestId;
 use aws_sdk_cloudformation::types::{Capability, Parameter};
 use aws_sdk_cloudformation::Client;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -99,10 +98,7 @@ impl StackPort for CloudFormation {
             ))
             .set_client_request_token(update.client_request_token.clone());
         match call.send().await {
-            Ok(out) => Ok(Written {
-                request_id: out.request_id().map(String::from),
-                already_done: false,
-            }),
+            Ok(out) => Ok(super::written(&out)),
             Err(e) if is_no_updates(e.code(), e.message()) => Ok(Written {
                 request_id: None,
                 already_done: true,

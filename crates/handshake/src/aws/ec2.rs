@@ -2,11 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ec2::operation::RequestId;
 use aws_sdk_ec2::types::{Filter, PeeringConnectionOptionsRequest, Tag, VpcCidrBlockStateCode};
 use aws_sdk_ec2::Client;
 
-use super::{classify, code_of};
+use super::{classify, code_of, write_outcome};
 use crate::engine::Written;
 use crate::error::Result;
 use crate::model::{Route, RouteSpec, RouteTable};
@@ -40,20 +39,6 @@ fn tags(list: &[Tag]) -> BTreeMap<String, String> {
             ))
         })
         .collect()
-}
-
-fn written<O: RequestId>(output: &O) -> Written {
-    Written {
-        request_id: output.request_id().map(String::from),
-        already_done: false,
-    }
-}
-
-fn already_done() -> Written {
-    Written {
-        request_id: None,
-        already_done: true,
-    }
 }
 
 /// The id of whatever a route points at.
@@ -150,11 +135,7 @@ impl VpcRoutes for Ec2 {
         } else {
             call.transit_gateway_id(&route.target)
         };
-        match call.send().await {
-            Ok(out) => Ok(written(&out)),
-            Err(e) if code_of(&e) == Some("RouteAlreadyExists") => Ok(already_done()),
-            Err(e) => Err(classify("CreateRoute", e)),
-        }
+        write_outcome("CreateRoute", call.send().await, &["RouteAlreadyExists"])
     }
 }
 
@@ -246,55 +227,55 @@ impl PeeringPort for Ec2 {
     }
 
     async fn accept(&self, id: &str) -> Result<Written> {
-        match self
-            .client
-            .accept_vpc_peering_connection()
-            .vpc_peering_connection_id(id)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(written(&out)),
-            Err(e) if code_of(&e) == Some("InvalidStateTransition") => Ok(already_done()),
-            Err(e) => Err(classify("AcceptVpcPeeringConnection", e)),
-        }
+        write_outcome(
+            "AcceptVpcPeeringConnection",
+            self.client
+                .accept_vpc_peering_connection()
+                .vpc_peering_connection_id(id)
+                .send()
+                .await,
+            &["InvalidStateTransition"],
+        )
     }
 
     async fn reject(&self, id: &str) -> Result<Written> {
-        match self
-            .client
-            .reject_vpc_peering_connection()
-            .vpc_peering_connection_id(id)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(written(&out)),
-            Err(e) if code_of(&e) == Some("InvalidStateTransition") => Ok(already_done()),
-            Err(e) => Err(classify("RejectVpcPeeringConnection", e)),
-        }
+        write_outcome(
+            "RejectVpcPeeringConnection",
+            self.client
+                .reject_vpc_peering_connection()
+                .vpc_peering_connection_id(id)
+                .send()
+                .await,
+            &["InvalidStateTransition"],
+        )
     }
 
     async fn enable_accepter_dns(&self, id: &str) -> Result<Written> {
         let options = PeeringConnectionOptionsRequest::builder()
             .allow_dns_resolution_from_remote_vpc(true)
             .build();
-        self.client
-            .modify_vpc_peering_connection_options()
-            .vpc_peering_connection_id(id)
-            .accepter_peering_connection_options(options)
-            .send()
-            .await
-            .map(|out| written(&out))
-            .map_err(|e| classify("ModifyVpcPeeringConnectionOptions", e))
+        write_outcome(
+            "ModifyVpcPeeringConnectionOptions",
+            self.client
+                .modify_vpc_peering_connection_options()
+                .vpc_peering_connection_id(id)
+                .accepter_peering_connection_options(options)
+                .send()
+                .await,
+            &[],
+        )
     }
 
     async fn tag(&self, id: &str, key: &str, value: &str) -> Result<Written> {
-        self.client
-            .create_tags()
-            .resources(id)
-            .tags(Tag::builder().key(key).value(value).build())
-            .send()
-            .await
-            .map(|out| written(&out))
-            .map_err(|e| classify("CreateTags", e))
+        write_outcome(
+            "CreateTags",
+            self.client
+                .create_tags()
+                .resources(id)
+                .tags(Tag::builder().key(key).value(value).build())
+                .send()
+                .await,
+            &[],
+        )
     }
 }

@@ -16,6 +16,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types_request_id::RequestId;
 
+use crate::engine::Written;
 use crate::error::Error;
 
 mod aws_types_request_id {
@@ -102,6 +103,36 @@ fn describe(err: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+/// What a write returned: AWS's request id.
+pub(crate) fn written<O: RequestId>(output: &O) -> Written {
+    Written {
+        request_id: output.request_id().map(String::from),
+        already_done: false,
+    }
+}
+
+/// The one way a write's result becomes a [`Written`]: AWS's request id on success;
+/// `already_done` when AWS answers one of `done_codes` (the write was made before, e.g.
+/// `RouteAlreadyExists`); any other error classified.
+pub(crate) fn write_outcome<O, E>(
+    operation: &'static str,
+    result: std::result::Result<O, SdkError<E, HttpResponse>>,
+    done_codes: &[&str],
+) -> crate::error::Result<Written>
+where
+    O: RequestId,
+    E: ProvideErrorMetadata + RequestId + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(output) => Ok(written(&output)),
+        Err(e) if code_of(&e).is_some_and(|code| done_codes.contains(&code)) => Ok(Written {
+            request_id: None,
+            already_done: true,
+        }),
+        Err(e) => Err(classify(operation, e)),
+    }
 }
 
 /// The error code of an SDK error, if AWS answered with one.

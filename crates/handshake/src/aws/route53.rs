@@ -20,7 +20,7 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::ec2::Ec2;
-use super::{classify, code_of};
+use super::{classify, code_of, written};
 use crate::engine::Written;
 use crate::error::{Error, Result};
 use crate::peering::{Peering, PeeringPort, Status};
@@ -116,13 +116,6 @@ where
         }
     }
     err
-}
-
-fn written<O: RequestId>(output: &O) -> Written {
-    Written {
-        request_id: output.request_id().map(String::from),
-        already_done: false,
-    }
 }
 
 fn vpc(v: &VpcRef) -> Vpc {

@@ -2,14 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ec2::operation::RequestId;
 use aws_sdk_ec2::types::{
     AutoAcceptSharedAttachmentsValue, DefaultRouteTableAssociationValue, Filter,
 };
 use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType};
 
 use super::ec2::Ec2;
-use super::{classify, code_of};
+use super::{classify, code_of, write_outcome};
 use crate::engine::Written;
 use crate::error::Result;
 use crate::model::{RouteSpec, RouteTable};
@@ -47,20 +46,6 @@ fn filter(name: &str, values: &[&str]) -> Filter {
         .name(name)
         .set_values(Some(values.iter().map(|v| v.to_string()).collect()))
         .build()
-}
-
-fn written<O: RequestId>(output: &O) -> Written {
-    Written {
-        request_id: output.request_id().map(String::from),
-        already_done: false,
-    }
-}
-
-fn already_done() -> Written {
-    Written {
-        request_id: None,
-        already_done: true,
-    }
 }
 
 fn attachment(a: &aws_sdk_ec2::types::TransitGatewayAttachment) -> Attachment {
@@ -273,62 +258,54 @@ impl TgwPort for TgwAws {
     }
 
     async fn accept(&self, id: &str) -> Result<Written> {
-        match self
-            .ec2
-            .accept_transit_gateway_vpc_attachment()
-            .transit_gateway_attachment_id(id)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(written(&out)),
-            Err(e) if code_of(&e) == Some("IncorrectState") => Ok(already_done()),
-            Err(e) => Err(classify("AcceptTransitGatewayVpcAttachment", e)),
-        }
+        write_outcome(
+            "AcceptTransitGatewayVpcAttachment",
+            self.ec2
+                .accept_transit_gateway_vpc_attachment()
+                .transit_gateway_attachment_id(id)
+                .send()
+                .await,
+            &["IncorrectState"],
+        )
     }
 
     async fn reject(&self, id: &str) -> Result<Written> {
-        match self
-            .ec2
-            .reject_transit_gateway_vpc_attachment()
-            .transit_gateway_attachment_id(id)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(written(&out)),
-            Err(e) if code_of(&e) == Some("IncorrectState") => Ok(already_done()),
-            Err(e) => Err(classify("RejectTransitGatewayVpcAttachment", e)),
-        }
+        write_outcome(
+            "RejectTransitGatewayVpcAttachment",
+            self.ec2
+                .reject_transit_gateway_vpc_attachment()
+                .transit_gateway_attachment_id(id)
+                .send()
+                .await,
+            &["IncorrectState"],
+        )
     }
 
     async fn associate(&self, attachment_id: &str, route_table_id: &str) -> Result<Written> {
-        match self
-            .ec2
-            .associate_transit_gateway_route_table()
-            .transit_gateway_attachment_id(attachment_id)
-            .transit_gateway_route_table_id(route_table_id)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(written(&out)),
-            Err(e) if code_of(&e) == Some("Resource.AlreadyAssociated") => Ok(already_done()),
-            Err(e) => Err(classify("AssociateTransitGatewayRouteTable", e)),
-        }
+        write_outcome(
+            "AssociateTransitGatewayRouteTable",
+            self.ec2
+                .associate_transit_gateway_route_table()
+                .transit_gateway_attachment_id(attachment_id)
+                .transit_gateway_route_table_id(route_table_id)
+                .send()
+                .await,
+            &["Resource.AlreadyAssociated"],
+        )
     }
 
     async fn create_tgw_route(&self, route: &TgwRouteSpec) -> Result<Written> {
-        match self
-            .ec2
-            .create_transit_gateway_route()
-            .transit_gateway_route_table_id(&route.route_table_id)
-            .destination_cidr_block(&route.destination)
-            .transit_gateway_attachment_id(&route.attachment_id)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(written(&out)),
-            Err(e) if code_of(&e) == Some("RouteAlreadyExists") => Ok(already_done()),
-            Err(e) => Err(classify("CreateTransitGatewayRoute", e)),
-        }
+        write_outcome(
+            "CreateTransitGatewayRoute",
+            self.ec2
+                .create_transit_gateway_route()
+                .transit_gateway_route_table_id(&route.route_table_id)
+                .destination_cidr_block(&route.destination)
+                .transit_gateway_attachment_id(&route.attachment_id)
+                .send()
+                .await,
+            &["RouteAlreadyExists"],
+        )
     }
 
     async fn resource_share(&self, arn: &str) -> Result<Option<ResourceShare>> {
