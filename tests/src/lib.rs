@@ -144,6 +144,39 @@ impl Drop for Emulator {
     }
 }
 
+/// The writes an invocation recorded, as (action, outcome) pairs.
+pub fn actions(sink: &handshake::audit::MemorySink) -> Vec<(String, String)> {
+    pairs(sink, "action", "action", "outcome")
+}
+
+/// The findings an invocation recorded, as (kind, detail) pairs.
+pub fn findings(sink: &handshake::audit::MemorySink) -> Vec<(String, String)> {
+    pairs(sink, "finding", "action", "reason")
+}
+
+fn pairs(
+    sink: &handshake::audit::MemorySink,
+    kind: &str,
+    first: &str,
+    second: &str,
+) -> Vec<(String, String)> {
+    records_of(&sink.records(), kind)
+        .iter()
+        .map(|r| {
+            let field = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+            (field(first), field(second))
+        })
+        .collect()
+}
+
+/// The sum of one EMF metric over the invocation's metric documents.
+pub fn metric(sink: &handshake::audit::MemorySink, name: &str) -> u64 {
+    sink.metric_documents()
+        .iter()
+        .map(|d| d[name].as_u64().unwrap_or(0))
+        .sum()
+}
+
 /// The audit records of one kind (`decision`, `action`, `finding`, `error`).
 pub fn records_of<'a>(records: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
     records.iter().filter(|r| r["record"] == kind).collect()

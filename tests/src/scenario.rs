@@ -199,6 +199,19 @@ pub async fn create_tgw(ec2: &Client, auto_accept: bool) -> String {
         .to_string()
 }
 
+/// A route table on the TGW.
+pub async fn tgw_route_table(ec2: &Client, tgw: &str) -> String {
+    ec2.create_transit_gateway_route_table()
+        .transit_gateway_id(tgw)
+        .send()
+        .await
+        .expect("CreateTransitGatewayRouteTable")
+        .transit_gateway_route_table()
+        .and_then(|t| t.transit_gateway_route_table_id())
+        .expect("tgw-rtb id")
+        .to_string()
+}
+
 pub fn tgw_arn(tgw: &str) -> String {
     format!(
         "arn:aws:ec2:{}:{}:transit-gateway/{tgw}",

@@ -18,7 +18,9 @@ use handshake::aws::ec2::Ec2;
 use handshake::engine;
 use handshake::peer_role::{PeerRoleConfig, PeerRoleHandshake, StackPort, StackUpdate};
 use integration::lambda::{binary, sample_event, LambdaHarness};
-use integration::{records_of, scenario, Emulator, ASTRO, CUSTOMER, REGION, STRANGER};
+use integration::{
+    actions, metric, records_of, scenario, Emulator, ASTRO, CUSTOMER, REGION, STRANGER,
+};
 use serde_json::{json, Value};
 
 const STACK: &str = "astro-handshake";
@@ -208,18 +210,6 @@ fn expected(create: &str, expires: &str) -> BTreeMap<String, String> {
     .collect()
 }
 
-fn actions(sink: &MemorySink) -> Vec<(String, String)> {
-    records_of(&sink.records(), "action")
-        .iter()
-        .map(|r| {
-            (
-                r["action"].as_str().unwrap().to_string(),
-                r["outcome"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 fn decisions(sink: &MemorySink) -> Vec<(String, String)> {
     records_of(&sink.records(), "decision")
         .iter()
@@ -230,13 +220,6 @@ fn decisions(sink: &MemorySink) -> Vec<(String, String)> {
             )
         })
         .collect()
-}
-
-fn metric(sink: &MemorySink, name: &str) -> u64 {
-    sink.metric_documents()
-        .iter()
-        .map(|d| d[name].as_u64().unwrap_or(0))
-        .sum()
 }
 
 fn sweep() -> Value {

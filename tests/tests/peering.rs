@@ -7,7 +7,7 @@ use handshake::aws::ec2::Ec2;
 use handshake::engine;
 use handshake::peering::{PeeringConfig, PeeringHandshake};
 use integration::lambda::sample_event;
-use integration::{records_of, scenario, Emulator, ASTRO, CUSTOMER, STRANGER};
+use integration::{actions, metric, records_of, scenario, Emulator, ASTRO, CUSTOMER, STRANGER};
 use serde_json::{json, Value};
 
 const PLACEHOLDER: &str = "pcx-0123456789abcdef0";
@@ -96,25 +96,6 @@ impl World {
 
 fn created_event(pcx: &str) -> Value {
     sample_event("peering-create-cloudtrail.json", PLACEHOLDER, pcx)
-}
-
-fn actions(sink: &MemorySink) -> Vec<(String, String)> {
-    records_of(&sink.records(), "action")
-        .iter()
-        .map(|r| {
-            (
-                r["action"].as_str().unwrap().to_string(),
-                r["outcome"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-fn metric(sink: &MemorySink, name: &str) -> u64 {
-    sink.metric_documents()
-        .iter()
-        .map(|d| d[name].as_u64().unwrap_or(0))
-        .sum()
 }
 
 #[tokio::test]

@@ -10,7 +10,9 @@ use handshake::aws::tgw::TgwAws;
 use handshake::engine;
 use handshake::tgw::{TgwConfig, TgwHandshake};
 use integration::lambda::{binary, sample_event, LambdaHarness};
-use integration::{records_of, scenario, Emulator, ASTRO, CUSTOMER, REGION, STRANGER};
+use integration::{
+    actions, findings, metric, records_of, scenario, Emulator, ASTRO, CUSTOMER, REGION, STRANGER,
+};
 use serde_json::Value;
 
 const PLACEHOLDER: &str = "tgw-attach-0123456789abcdef0";
@@ -40,16 +42,7 @@ impl World {
         let customer = Client::new(&sdk);
         let ram = aws_sdk_ram::Client::new(&sdk);
         let tgw = scenario::create_tgw(&customer, auto_accept).await;
-        let tgw_rtb = customer
-            .create_transit_gateway_route_table()
-            .transit_gateway_id(&tgw)
-            .send()
-            .await
-            .expect("CreateTransitGatewayRouteTable")
-            .transit_gateway_route_table()
-            .and_then(|t| t.transit_gateway_route_table_id())
-            .expect("tgw-rtb id")
-            .to_string();
+        let tgw_rtb = scenario::tgw_route_table(&customer, &tgw).await;
         let spoke_vpc = scenario::vpc(&customer, SPOKE_CIDR).await;
         let spoke_subnet = scenario::subnet(&customer, &spoke_vpc, "10.0.1.0/24").await;
         let main_rtb = scenario::main_route_table(&customer, &spoke_vpc).await;
@@ -195,37 +188,6 @@ impl World {
 
 fn created_event(attachment: &str) -> Value {
     sample_event("tgw-create-cloudtrail.json", PLACEHOLDER, attachment)
-}
-
-fn actions(sink: &MemorySink) -> Vec<(String, String)> {
-    records_of(&sink.records(), "action")
-        .iter()
-        .map(|r| {
-            (
-                r["action"].as_str().unwrap().to_string(),
-                r["outcome"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-fn findings(sink: &MemorySink) -> Vec<(String, String)> {
-    records_of(&sink.records(), "finding")
-        .iter()
-        .map(|r| {
-            (
-                r["action"].as_str().unwrap().to_string(),
-                r["reason"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-fn metric(sink: &MemorySink, name: &str) -> u64 {
-    sink.metric_documents()
-        .iter()
-        .map(|d| d[name].as_u64().unwrap_or(0))
-        .sum()
 }
 
 #[tokio::test]

@@ -15,7 +15,9 @@ use handshake::audit::MemorySink;
 use handshake::aws::route53::Route53 as Route53Adapter;
 use handshake::zones::{self, ZonesConfig, ZonesHandshake};
 use integration::lambda::{binary, sample_event, LambdaHarness};
-use integration::{records_of, scenario, Emulator, ASTRO, CUSTOMER, REGION, STRANGER};
+use integration::{
+    actions, metric, records_of, scenario, Emulator, ASTRO, CUSTOMER, REGION, STRANGER,
+};
 use serde_json::{json, Value};
 
 const ASTRO_CIDR: &str = "10.100.0.0/16";
@@ -92,25 +94,6 @@ async fn associate(r53: &Route53, zone: &str, vpc_id: &str) -> Result<(), String
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
-}
-
-fn actions(sink: &MemorySink) -> Vec<(String, String)> {
-    records_of(&sink.records(), "action")
-        .iter()
-        .map(|r| {
-            (
-                r["action"].as_str().unwrap().to_string(),
-                r["outcome"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
-fn metric(sink: &MemorySink, name: &str) -> u64 {
-    sink.metric_documents()
-        .iter()
-        .map(|d| d[name].as_u64().unwrap_or(0))
-        .sum()
 }
 
 /// The customer's VPC 10.0.0.0/16 with its private zone `corp.example`; the vendor's VPC in

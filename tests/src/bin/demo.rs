@@ -154,16 +154,7 @@ async fn transit_gateway_demo(emulator: &Emulator) {
     let ram = aws_sdk_ram::Client::new(&sdk);
     let astro = Client::new(&emulator.account(ASTRO).await);
     let tgw = scenario::create_tgw(&customer, false).await;
-    let tgw_rtb = customer
-        .create_transit_gateway_route_table()
-        .transit_gateway_id(&tgw)
-        .send()
-        .await
-        .expect("CreateTransitGatewayRouteTable")
-        .transit_gateway_route_table()
-        .and_then(|t| t.transit_gateway_route_table_id())
-        .expect("tgw-rtb id")
-        .to_string();
+    let tgw_rtb = scenario::tgw_route_table(&customer, &tgw).await;
     let spoke_vpc = scenario::vpc(&customer, "10.1.0.0/16").await;
     let spoke_subnet = scenario::subnet(&customer, &spoke_vpc, "10.1.1.0/24").await;
     let spoke_rtb = scenario::main_route_table(&customer, &spoke_vpc).await;
