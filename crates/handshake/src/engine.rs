@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::audit::{self, AuditRecord, Counters, Outcome, RecordType, Sink, Verdict};
+use crate::config::UnknownRequests;
 use crate::error::{Error, Result};
 use crate::model::Finding;
 use crate::trigger::{self, IdSpec, Target, Trigger};
@@ -65,6 +66,40 @@ impl<A> Decision<A> {
             deferred: Vec::new(),
             findings: Vec::new(),
             settling: false,
+        }
+    }
+}
+
+impl<A> Decision<A> {
+    /// The one rule for a request that failed validation (`why`): rejected only while it is
+    /// `pending` and the customer chose `UnknownRequests=reject`; otherwise left untouched.
+    /// `what` and `state` name it in the reason ("peering", "active").
+    pub fn refused(
+        why: &str,
+        requester_account: Option<String>,
+        pending: bool,
+        what: &str,
+        state: &str,
+        unknown_requests: UnknownRequests,
+        reject: impl FnOnce() -> A,
+    ) -> Self {
+        match (pending, unknown_requests) {
+            (true, UnknownRequests::Reject) => {
+                let reason = format!("{why}; rejecting as UnknownRequests=reject");
+                let mut d = Self::new(Verdict::Reject, reason, requester_account);
+                d.plan.push(reject());
+                d
+            }
+            (true, UnknownRequests::Ignore) => Self::new(
+                Verdict::Ignore,
+                format!("{why}; left pending as UnknownRequests=ignore"),
+                requester_account,
+            ),
+            (false, _) => Self::new(
+                Verdict::Ignore,
+                format!("{why}; {what} is {state}, left untouched"),
+                requester_account,
+            ),
         }
     }
 }

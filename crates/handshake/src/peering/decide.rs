@@ -6,7 +6,6 @@ use super::model::{Observation, PeeringAction, Status};
 use super::PeeringConfig;
 use crate::audit::Verdict;
 use crate::cidr;
-use crate::config::UnknownRequests;
 use crate::engine::Decision;
 use crate::model::{plan_routes, Finding, FindingKind};
 use crate::ports::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
@@ -41,24 +40,15 @@ pub fn decide(config: &PeeringConfig, observation: &Observation) -> Decision<Pee
     let (cidrs, refusals) = requester_cidrs(config, observation);
     if !refusals.is_empty() {
         let why = refusals.join("; ");
-        return match (&p.status, config.common.unknown_requests) {
-            (Status::PendingAcceptance, UnknownRequests::Reject) => {
-                let mut d = say(
-                    Verdict::Reject,
-                    format!("{why}; rejecting as UnknownRequests=reject"),
-                );
-                d.plan.push(PeeringAction::Reject { id: p.id.clone() });
-                d
-            }
-            (Status::PendingAcceptance, UnknownRequests::Ignore) => say(
-                Verdict::Ignore,
-                format!("{why}; left pending as UnknownRequests=ignore"),
-            ),
-            (status, _) => say(
-                Verdict::Ignore,
-                format!("{why}; peering is {}, left untouched", status.as_str()),
-            ),
-        };
+        return Decision::refused(
+            &why,
+            requester,
+            p.status == Status::PendingAcceptance,
+            "peering",
+            p.status.as_str(),
+            config.common.unknown_requests,
+            || PeeringAction::Reject { id: p.id.clone() },
+        );
     }
 
     let converge = converge_plan(config, observation, &cidrs);

@@ -9,7 +9,6 @@ use super::model::{
 use super::TgwConfig;
 use crate::audit::Verdict;
 use crate::cidr;
-use crate::config::UnknownRequests;
 use crate::engine::{Check, Decision};
 use crate::model::{plan_routes, Finding, FindingKind};
 
@@ -125,24 +124,15 @@ pub fn decide(config: &TgwConfig, observation: &Observation) -> Decision<TgwActi
     let why = refusals(config, a);
     if !why.is_empty() {
         let why = why.join("; ");
-        return match (&a.state, config.common.unknown_requests) {
-            (State::PendingAcceptance, UnknownRequests::Reject) => {
-                let mut d = say(
-                    Verdict::Reject,
-                    format!("{why}; rejecting as UnknownRequests=reject"),
-                );
-                d.plan.push(TgwAction::Reject { id: a.id.clone() });
-                d
-            }
-            (State::PendingAcceptance, UnknownRequests::Ignore) => say(
-                Verdict::Ignore,
-                format!("{why}; left pending as UnknownRequests=ignore"),
-            ),
-            (state, _) => say(
-                Verdict::Ignore,
-                format!("{why}; attachment is {}, left untouched", state.as_str()),
-            ),
-        };
+        return Decision::refused(
+            &why,
+            requester,
+            a.state == State::PendingAcceptance,
+            "attachment",
+            a.state.as_str(),
+            config.common.unknown_requests,
+            || TgwAction::Reject { id: a.id.clone() },
+        );
     }
 
     let Some(s) = &observation.surroundings else {
