@@ -71,6 +71,25 @@ impl<A> Decision<A> {
 }
 
 impl<A> Decision<A> {
+    /// An allowed resource in its working state (`state`: "active", "available"): accepted,
+    /// with the writes still missing; "in sync" when there are none.
+    pub fn converging(
+        state: &str,
+        requester_account: Option<String>,
+        plan: Vec<A>,
+        findings: Vec<Finding>,
+    ) -> Self {
+        let reason = if plan.is_empty() {
+            format!("allowed and {state}; in sync")
+        } else {
+            format!("allowed and {state}; {} write(s) to converge", plan.len())
+        };
+        let mut d = Self::new(Verdict::Accept, reason, requester_account);
+        d.plan = plan;
+        d.findings = findings;
+        d
+    }
+
     /// The one rule for a request that failed validation (`why`): rejected only while it is
     /// `pending` and the customer chose `UnknownRequests=reject`; otherwise left untouched.
     /// `what` and `state` name it in the reason ("peering", "active").

@@ -63,18 +63,7 @@ pub fn decide(config: &PeeringConfig, observation: &Observation) -> Decision<Pee
             d
         }
         Status::Active => {
-            let reason = if converge.plan.is_empty() {
-                "allowed and active; in sync".to_string()
-            } else {
-                format!(
-                    "allowed and active; {} write(s) to converge",
-                    converge.plan.len()
-                )
-            };
-            let mut d = say(Verdict::Accept, reason);
-            d.plan = converge.plan;
-            d.findings = converge.findings;
-            d
+            Decision::converging("active", requester, converge.plan, converge.findings)
         }
         _ => {
             let mut d = say(

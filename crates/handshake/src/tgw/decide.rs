@@ -161,17 +161,8 @@ pub fn decide(config: &TgwConfig, observation: &Observation) -> Decision<TgwActi
             d
         }
         State::Available => {
-            let reason = if converge.plan.is_empty() {
-                "allowed and available; in sync".to_string()
-            } else {
-                format!(
-                    "allowed and available; {} write(s) to converge",
-                    converge.plan.len()
-                )
-            };
-            let mut d = say(Verdict::Accept, reason);
-            d.plan = converge.plan;
-            d.findings = converge.findings;
+            let mut d =
+                Decision::converging("available", requester, converge.plan, converge.findings);
             d.settling = converge.settling;
             d
         }
