@@ -5,6 +5,8 @@ AssociateVPCWithHostedZone, as the Route 53 API Reference describes them.
 Fixtures `endpoint`, `account_client` and the per-test reset come from
 conftest.py.
 """
+import re
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -331,3 +333,17 @@ def test_header_attribution_works_too(account_client, zone_id, foreign_vpc, owne
     owner.create_vpc_association_authorization(HostedZoneId=zone_id, VPC=_vpc(foreign_vpc))
     vowner.associate_vpc_with_hosted_zone(HostedZoneId=zone_id, VPC=_vpc(foreign_vpc))
     assert _zone_vpcs(owner, zone_id) == [_vpc(owner_vpc), _vpc(foreign_vpc)]
+
+
+def test_hosted_zone_ids_start_with_z(owner_r53, owner_vpc):
+    """Route 53 hosted zone IDs look like Z1D633PJN98FT9: "Z", then upper-case letters and
+    digits (template.yaml validates PrivateHostedZoneIds with Z[0-9A-Z]{1,31})."""
+    ids = [
+        owner_r53.create_hosted_zone(
+            Name=f"zone{i}.internal.", CallerReference=f"zone-id-{i}",
+            **({"HostedZoneConfig": {"PrivateZone": True}, "VPC": _vpc(owner_vpc)} if i % 2 else {}),
+        )["HostedZone"]["Id"].split("/")[-1]
+        for i in range(6)
+    ]
+    assert all(re.fullmatch(r"Z[0-9A-Z]{1,31}", zone_id) for zone_id in ids), ids
+    assert len(set(ids)) == len(ids)

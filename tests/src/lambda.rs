@@ -1,7 +1,9 @@
 //! Runs a built Lambda binary through a real Lambda Runtime API: cargo-lambda's emulator
 //! (`cargo lambda watch --only-lambda-apis`) serves the API, the binary polls it as it would
-//! in Lambda, and `cargo lambda invoke` sends the event.
+//! in Lambda, and `cargo lambda invoke` sends the event. The binary is either the host build
+//! next to the tests or the arm64 `bootstrap` that `sam build` ships, run under qemu.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -28,6 +30,59 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// The arm64 `bootstrap` that `sam build` (`make package`) put in `.aws-sam/build/<logical_id>/`:
+/// the file a customer deploys.
+pub fn packaged(logical_id: &str) -> PathBuf {
+    let path = crate::root()
+        .join(".aws-sam/build")
+        .join(logical_id)
+        .join("bootstrap");
+    assert!(
+        path.is_file(),
+        "{} is not built; run `make package` first (`make test` does)",
+        path.display()
+    );
+    path
+}
+
+/// How a function process is started.
+pub struct Launch {
+    program: PathBuf,
+    args: Vec<OsString>,
+    /// What Lambda would call the function (`AWS_LAMBDA_FUNCTION_NAME`).
+    name: String,
+}
+
+impl Launch {
+    /// A binary of this host, run directly.
+    pub fn native(binary: &Path) -> Self {
+        Self {
+            program: binary.to_path_buf(),
+            args: Vec::new(),
+            name: binary
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("function")
+                .to_string(),
+        }
+    }
+
+    /// An aarch64 Linux executable, run under qemu's user-mode emulation with Debian's arm64
+    /// C library (`qemu-aarch64-static -L /usr/aarch64-linux-gnu BOOTSTRAP`), as Lambda runs
+    /// it on Graviton. `$HANDSHAKE_QEMU_AARCH64` and `$HANDSHAKE_ARM64_SYSROOT` override them.
+    pub fn arm64(bootstrap: &Path, name: &str) -> Self {
+        let qemu = std::env::var_os("HANDSHAKE_QEMU_AARCH64")
+            .unwrap_or_else(|| "qemu-aarch64-static".into());
+        let sysroot = std::env::var_os("HANDSHAKE_ARM64_SYSROOT")
+            .unwrap_or_else(|| "/usr/aarch64-linux-gnu".into());
+        Self {
+            program: qemu.into(),
+            args: vec!["-L".into(), sysroot, bootstrap.as_os_str().to_owned()],
+            name: name.to_string(),
+        }
+    }
+}
+
 fn cargo_lambda() -> String {
     std::env::var("HANDSHAKE_CARGO_LAMBDA").unwrap_or_else(|_| "cargo-lambda".into())
 }
@@ -41,8 +96,13 @@ pub struct LambdaHarness {
 }
 
 impl LambdaHarness {
-    /// Starts the emulator, then the binary with `env` (and nothing else from this process).
+    /// Starts the emulator, then the host binary with `env` (and nothing else from this process).
     pub fn start(binary: &Path, env: &[(String, String)]) -> Self {
+        Self::launch(Launch::native(binary), env)
+    }
+
+    /// Starts the emulator, then the function as `launch` says, with `env` only.
+    pub fn launch(launch: Launch, env: &[(String, String)]) -> Self {
         let port = free_port();
         let workdir = std::env::temp_dir().join(format!("astro-handshake-lambda-{port}"));
         // The emulator reads a Cargo manifest; a dependency-free one keeps it offline.
@@ -80,27 +140,27 @@ impl LambdaHarness {
             "the Lambda Runtime API emulator",
             Duration::from_secs(60),
         );
-        let function = Command::new(binary)
+        let function = Command::new(&launch.program)
+            .args(&launch.args)
             .env_clear()
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env(
                 "AWS_LAMBDA_RUNTIME_API",
                 format!("http://127.0.0.1:{port}/.rt"),
             )
-            .env(
-                "AWS_LAMBDA_FUNCTION_NAME",
-                binary
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or("function"),
-            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", &launch.name)
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(workdir.join("function.out")).expect("log"))
             .stderr(std::fs::File::create(workdir.join("function.err")).expect("log"))
             .spawn()
-            .expect("start the function binary");
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {} ({e}); `make test` installs what it needs",
+                    launch.program.display()
+                )
+            });
         Self {
             port,
             emulator,

@@ -4,6 +4,7 @@
 
 pub mod lambda;
 pub mod scenario;
+pub mod stack;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -21,6 +22,19 @@ pub const CUSTOMER: &str = "222222222222";
 /// An account that is not allowed to request anything.
 pub const STRANGER: &str = "333333333333";
 pub const REGION: &str = "us-east-1";
+
+/// The execution role of each function, named by its logical id in template.yaml. Every call a
+/// function makes in the tests is signed with credentials of its own role, as Lambda signs
+/// them, so the emulator's call log says which function made which call (and the action
+/// coverage test checks each against that role's policy). Set-up calls use a role of their own.
+pub mod roles {
+    pub const PEERING: &str = "PeeringRole";
+    pub const TRANSIT_GATEWAY: &str = "TransitGatewayRole";
+    pub const ZONES: &str = "ZonesRole";
+    pub const PEER_ROLE: &str = "PeerRoleFunctionRole";
+    /// The role the tests themselves act with: building networks, playing the vendor.
+    pub const SET_UP: &str = "astro-handshake-test";
+}
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -90,9 +104,15 @@ impl Emulator {
         }
     }
 
-    /// Temporary credentials for `account`, from STS AssumeRole as Lambda would hand them
-    /// to a function; moto attributes every request signed with them to that account.
+    /// Temporary credentials for `account` with the set-up role: what the tests build and
+    /// read with, and how the vendor and strangers act.
     pub async fn credentials(&self, account: &str) -> Credentials {
+        self.role_credentials(account, roles::SET_UP).await
+    }
+
+    /// Temporary credentials for `role` in `account`, from STS AssumeRole as Lambda would hand
+    /// them to a function; moto attributes every request signed with them to that account.
+    pub async fn role_credentials(&self, account: &str, role: &str) -> Credentials {
         let bootstrap = aws_sdk_sts::Client::new(&self.config_with(Credentials::new(
             "test",
             "test",
@@ -102,8 +122,8 @@ impl Emulator {
         )));
         let out = bootstrap
             .assume_role()
-            .role_arn(format!("arn:aws:iam::{account}:role/astro-handshake-test"))
-            .role_session_name("astro-handshake-test")
+            .role_arn(format!("arn:aws:iam::{account}:role/{role}"))
+            .role_session_name(role)
             .send()
             .await
             .expect("AssumeRole on the emulator");
@@ -122,6 +142,29 @@ impl Emulator {
     pub async fn account(&self, account: &str) -> SdkConfig {
         let credentials = self.credentials(account).await;
         self.config_with(credentials)
+    }
+
+    /// An SDK configuration acting as the function whose execution role is `role` (one of
+    /// [`roles`]) in the customer's account, pointed at the emulator.
+    pub async fn function(&self, role: &str) -> SdkConfig {
+        let credentials = self.role_credentials(CUSTOMER, role).await;
+        self.config_with(credentials)
+    }
+
+    /// The environment Lambda gives a function with the execution role `role`: its temporary
+    /// credentials and Region, plus (only here) the emulator's endpoint.
+    pub async fn function_env(&self, role: &str) -> Vec<(String, String)> {
+        let c = self.role_credentials(CUSTOMER, role).await;
+        [
+            ("AWS_ACCESS_KEY_ID", c.access_key_id()),
+            ("AWS_SECRET_ACCESS_KEY", c.secret_access_key()),
+            ("AWS_SESSION_TOKEN", c.session_token().unwrap_or_default()),
+            ("AWS_REGION", REGION),
+            ("AWS_ENDPOINT_URL", &self.endpoint),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
     }
 
     fn config_with(&self, credentials: Credentials) -> SdkConfig {

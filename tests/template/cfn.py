@@ -1,8 +1,9 @@
 """Small, offline helpers to look at template.yaml the way CloudFormation would.
 
 * ``load_sam()``: the SAM template as plain dicts (short-form tags expanded).
-* ``transform()``: SAM -> plain CloudFormation with aws-sam-translator (fake region/account,
-  no AWS call: every role in the template is explicit, so no managed-policy lookup happens).
+* ``transform()``: SAM -> plain CloudFormation, by tools/templates.py (aws-sam-translator with a
+  fake Region/account, no AWS call: every role in the template is explicit, so no
+  managed-policy lookup happens).
 * ``Stack``: a parameter set applied to the transformed template: evaluates Conditions, lists
   the resources that would exist, and resolves the intrinsic functions this template uses
   (Ref, Fn::If, Fn::Join, Fn::Split, Fn::Select, Fn::Sub, Fn::GetAtt, AWS::NoValue).
@@ -11,15 +12,17 @@
 """
 from __future__ import annotations
 
-import copy
-import json
-import os
 import re
+import sys
 from functools import lru_cache
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
+
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+from tools import templates  # noqa: E402
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -45,34 +48,14 @@ NO_VALUE = _NoValue()
 
 @lru_cache(maxsize=1)
 def load_sam() -> dict:
-    from cfnlint.decode import cfn_yaml
-
-    # cfn-lint's loader expands !Ref/!Sub/... into their long forms; the JSON round trip turns
-    # its node classes into plain dicts, lists and strings.
-    return json.loads(json.dumps(cfn_yaml.load(str(TEMPLATE))))
-
-
-class _NoManagedPolicies:
-    def load(self) -> dict:
-        return {}
+    return templates.load_sam(TEMPLATE)
 
 
 @lru_cache(maxsize=1)
 def transform() -> dict:
-    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
-    from samtranslator.translator.arn_generator import ArnGenerator
-    from samtranslator.translator.transform import transform as sam_transform
-
-    ArnGenerator.BOTO_SESSION_REGION_NAME = REGION
-    sam = copy.deepcopy(load_sam())
-    # `sam build`/`sam package` replace the local CodeUri with an S3 location before the
-    # transform runs; do the same (as cfn-lint does) so the translator accepts the template.
-    for lid, res in sam["Resources"].items():
-        props = res.get("Properties", {})
-        if res["Type"] == "AWS::Serverless::Function" and not str(props.get("CodeUri", "")).startswith("s3://"):
-            props["CodeUri"] = f"s3://packaged-code/{lid}.zip"
-    params = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": PARTITION}
-    return sam_transform(sam, params, _NoManagedPolicies())
+    """tools/templates.py's transform (the one the product's tooling deploys), with placeholder
+    code locations."""
+    return templates.transform(TEMPLATE)
 
 
 def parameter_defaults(template: dict) -> dict:

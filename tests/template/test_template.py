@@ -237,7 +237,11 @@ def test_function_conventions(function_id):
     assert fn["Handler"] == "bootstrap"
     assert fn["MemorySize"] == 256
     assert fn["Timeout"] == timeout
-    assert fn["ReservedConcurrentExecutions"] == 1
+    # No reservation unless asked for: AWS keeps 100 executions unreserved, so a reservation
+    # fails to deploy on a low-quota account.
+    assert "ReservedConcurrentExecutions" not in stack.properties(function_id)
+    assert Stack({**EVERYTHING, "ReservedConcurrency": "3"}).properties(function_id)[
+        "ReservedConcurrentExecutions"] == "3"
     assert fn["DeadLetterConfig"]["TargetArn"] == {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}
     assert fn["LoggingConfig"]["LogFormat"] == "JSON"
     log_group = fn["LoggingConfig"]["LogGroup"]["Ref"]
@@ -395,8 +399,9 @@ def test_peering_policy_is_scoped():
     assert st["RejectRequestsIntoAccepterVpcs"]["Condition"]["ArnLike"]["ec2:AccepterVpc"] == vpcs
     assert st["BackRoutesInAccepterVpcs"]["Condition"]["ArnLike"]["ec2:Vpc"] == vpcs
     tags = st["TagPeeringsManagedOnly"]
+    assert tags["Condition"]["StringEquals"] == {"aws:RequestTag/astro-handshake:managed": "true"}
     assert tags["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"] == ["astro-handshake:managed"]
-    assert tags["Condition"]["Null"]["aws:TagKeys"] == "false"
+    assert tags["Condition"]["ArnLike"] == {"ec2:AccepterVpc": vpcs}
     assert "RejectRequestsIntoAccepterVpcs" not in by_sid(policy_of_role(Stack(), "PeeringRole"))
 
 
@@ -409,6 +414,12 @@ def test_transit_gateway_policy_is_scoped():
     assert st["SpokeRoutesToAstro"]["Condition"]["ArnLike"]["ec2:Vpc"] == [
         "arn:*:ec2:*:*:vpc/vpc-0aaaaaaaaaaaaaaa1", "arn:*:ec2:*:*:vpc/vpc-0aaaaaaaaaaaaaaa2"]
     assert "RejectAttachments" not in st
+    # An attachment's ARN carries the account that created it (Astro's, for Astro's attachment).
+    attachments = f"arn:aws:ec2:{REGION}:*:transit-gateway-attachment/*"
+    assert resources_of(st["AcceptAttachments"]) == [attachments]
+    assert attachments in resources_of(st["RouteTableAssociationAndBackRoutes"])
+    assert by_sid(policy_of_role(Stack({**TGW, "UnknownRequests": "reject"}), "TransitGatewayRole"))[
+        "RejectAttachments"]["Resource"] == attachments
     share = stack.properties("TransitGatewayShare")
     assert share["ResourceArns"] == [f"arn:aws:ec2:{REGION}:{ACCOUNT}:transit-gateway/{TGW['TransitGatewayId']}"]
     assert share["Principals"] == ["111111111111", "222222222222"]
@@ -459,8 +470,10 @@ def test_peer_role_trust_has_external_id_and_time_box():
     st = by_sid(role["Policies"][0]["PolicyDocument"])
     assert st["AcceptFromAstroHybrid"]["Condition"]["ArnLike"]["ec2:RequesterVpc"] == [
         "arn:*:ec2:*:333333333333:vpc/*", "arn:*:ec2:*:444444444444:vpc/*"]
-    assert st["CreateTowardsAstroHybrid"]["Condition"]["ArnLike"]["ec2:AccepterVpc"] == [
-        "arn:*:ec2:*:333333333333:vpc/*", "arn:*:ec2:*:444444444444:vpc/*"]
+    # The role accepts; nothing in Astro's flow has it create a peering.
+    assert "CreateTowardsAstroHybrid" not in st
+    assert all(a == "ec2:AcceptVpcPeeringConnection" or a.startswith("ec2:Describe")
+               for s in st.values() for a in actions_of(s))
     assert resources_of(st["AccepterVpcsOnly"]) == [
         "arn:*:ec2:*:*:vpc/vpc-0123456789abcdef0", "arn:*:ec2:*:*:vpc/vpc-0fedcba9876543210"]
     rules = load_sam()["Rules"]["PeerRoleNeedsTrustInputs"]

@@ -1,110 +1,76 @@
-//! The temporary PeerRole against moto's server: a small plain CloudFormation stack with the
-//! same `CreatePeerRole` parameter, condition and role as template.yaml (moto has no SAM
-//! transform), an Astro peering made by the vendor account, and the customer side reconciled
-//! through the real SDK adapters.
+//! The temporary PeerRole against moto's server, on the stack template.yaml makes: the template
+//! after the SAM transform with every feature on, deployed as `sam deploy` would
+//! (`integration::stack`), an Astro peering made by the vendor account, and the customer side
+//! reconciled through the real SDK adapters with the peer-role function's own role.
 //!
-//! What moto cannot show: it accepts the UpdateStack that flips the condition but keeps the
-//! role, and it does not evaluate IAM. The role's deletion and the function's permissions are
-//! pinned in the unit tests (`peer_role::decide`, `aws::cloudformation`) and in
+//! The emulator's CloudFormation follows AWS here (tests/emulator/astro_moto/cfn_ext.py): an
+//! UpdateStack that turns the PeerRole's condition false deletes the role and keeps every
+//! other resource. It does not evaluate IAM: the function's permissions are pinned in
 //! tests/template (the policy holds exactly the IAM::Role delete-handler permissions on the
-//! PeerRole's ARN and refuses any RoleARN).
+//! PeerRole's ARN and refuses any RoleARN) and by the action coverage test (tests/iam).
 
 use std::collections::BTreeMap;
 
-use aws_sdk_cloudformation::types::{Capability, Parameter};
 use handshake::audit::MemorySink;
 use handshake::aws::cloudformation::CloudFormation;
 use handshake::aws::ec2::Ec2;
 use handshake::engine;
 use handshake::peer_role::{PeerRoleConfig, PeerRoleHandshake, StackPort, StackUpdate};
 use integration::lambda::{binary, sample_event, LambdaHarness};
+use integration::stack::{self, CustomerStack};
 use integration::{
-    actions, metric, records_of, scenario, Emulator, ASTRO, CUSTOMER, REGION, STRANGER,
+    actions, metric, records_of, roles, scenario, Emulator, ASTRO, CUSTOMER, REGION, STRANGER,
 };
 use serde_json::{json, Value};
 
-const STACK: &str = "astro-handshake";
 const LATER: &str = "2099-01-01T00:00:00Z";
 const EARLIER: &str = "2020-01-01T00:00:00Z";
 const PLACEHOLDER: &str = "pcx-0123456789abcdef0";
 
-/// The PeerRole part of template.yaml as plain CloudFormation, plus a resource that always
-/// exists and a parameter that has nothing to do with the role.
-const TEMPLATE: &str = r#"{
-  "AWSTemplateFormatVersion": "2010-09-09",
-  "Parameters": {
-    "CreatePeerRole": {"Type": "String", "Default": "false", "AllowedValues": ["true", "false"]},
-    "PeerOwnerIds": {"Type": "String", "Default": ""},
-    "PeerRoleExpiresAt": {"Type": "String", "Default": ""},
-    "LogRetentionDays": {"Type": "String", "Default": "90"}
-  },
-  "Conditions": {"PeerRoleEnabled": {"Fn::Equals": [{"Ref": "CreatePeerRole"}, "true"]}},
-  "Resources": {
-    "PeerRole": {
-      "Type": "AWS::IAM::Role",
-      "Condition": "PeerRoleEnabled",
-      "Properties": {
-        "RoleName": {"Fn::Sub": "${AWS::StackName}-astro-peer-role"},
-        "AssumeRolePolicyDocument": {
-          "Version": "2012-10-17",
-          "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"AWS": {"Fn::Sub": "arn:aws:iam::${PeerOwnerIds}:root"}},
-            "Action": "sts:AssumeRole",
-            "Condition": {"DateLessThan": {"aws:CurrentTime": {"Ref": "PeerRoleExpiresAt"}}}
-          }]
-        }
-      }
-    },
-    "DeadLetterQueue": {"Type": "AWS::SQS::Queue", "Properties": {"MessageRetentionPeriod": 1209600}}
-  },
-  "Outputs": {
-    "PeerRoleArn": {"Condition": "PeerRoleEnabled", "Value": {"Fn::GetAtt": ["PeerRole", "Arn"]}}
-  }
-}"#;
-
 struct World {
     emulator: Emulator,
+    stack: CustomerStack,
+    /// The customer's own reads (set-up role).
     cfn: aws_sdk_cloudformation::Client,
     customer: aws_sdk_ec2::Client,
     vendor: aws_sdk_ec2::Client,
+    /// What the peer-role function acts with: its own execution role.
+    function: aws_sdk_cloudformation::Client,
+    function_ec2: aws_sdk_ec2::Client,
     customer_vpc: String,
     vendor_vpc: String,
 }
 
 impl World {
-    /// The customer's VPC and this project's stack with the PeerRole (`create`) and the time
-    /// box `expires`; every parameter is passed (moto answers UsePreviousValue on a defaulted
-    /// one with a 500).
+    /// The stack with every feature on, the PeerRole (`create`) trusting Astro's account and
+    /// time-boxed to `expires`, and a vendor VPC ready to peer with the first accepter VPC.
     async fn new(create: &str, expires: &str) -> Self {
         let emulator = Emulator::start();
+        let stack = stack::deploy(
+            &emulator,
+            &[
+                ("CreatePeerRole", create),
+                ("PeerOwnerIds", ASTRO),
+                ("PeerRoleExpiresAt", expires),
+            ],
+        );
         let customer_config = emulator.account(CUSTOMER).await;
-        let cfn = aws_sdk_cloudformation::Client::new(&customer_config);
-        let customer = aws_sdk_ec2::Client::new(&customer_config);
+        let function_config = emulator.function(roles::PEER_ROLE).await;
         let vendor = aws_sdk_ec2::Client::new(&emulator.account(ASTRO).await);
-        let customer_vpc = scenario::vpc(&customer, "10.0.0.0/16").await;
+        let customer_vpc = stack
+            .parameter("AccepterVpcIds")
+            .split(',')
+            .next()
+            .expect("an accepter VPC")
+            .to_string();
         let vendor_vpc = scenario::vpc(&vendor, "10.100.0.0/16").await;
-        let param = |k: &str, v: &str| {
-            Parameter::builder()
-                .parameter_key(k)
-                .parameter_value(v)
-                .build()
-        };
-        cfn.create_stack()
-            .stack_name(STACK)
-            .template_body(TEMPLATE)
-            .parameters(param("CreatePeerRole", create))
-            .parameters(param("PeerOwnerIds", ASTRO))
-            .parameters(param("PeerRoleExpiresAt", expires))
-            .parameters(param("LogRetentionDays", "30"))
-            .capabilities(Capability::CapabilityNamedIam)
-            .send()
-            .await
-            .expect("CreateStack");
         Self {
+            cfn: aws_sdk_cloudformation::Client::new(&customer_config),
+            customer: aws_sdk_ec2::Client::new(&customer_config),
+            function: aws_sdk_cloudformation::Client::new(&function_config),
+            function_ec2: aws_sdk_ec2::Client::new(&function_config),
             emulator,
-            cfn,
-            customer,
+            stack,
             vendor,
             customer_vpc,
             vendor_vpc,
@@ -129,10 +95,13 @@ impl World {
 
     fn vars(&self, expires: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
         let mut vars: Vec<(String, String)> = vec![
-            ("STACK_NAME".into(), STACK.into()),
+            ("STACK_NAME".into(), self.stack.name.clone()),
             ("PEER_ROLE_EXPIRES_AT".into(), expires.into()),
             ("PEER_OWNER_IDS".into(), ASTRO.into()),
-            ("ACCEPTER_VPC_IDS".into(), self.customer_vpc.clone()),
+            (
+                "ACCEPTER_VPC_IDS".into(),
+                self.stack.parameter("AccepterVpcIds").into(),
+            ),
         ];
         for (k, v) in extra {
             vars.retain(|(name, _)| name != k);
@@ -149,8 +118,8 @@ impl World {
 
     fn handshake(&self, config: PeerRoleConfig) -> PeerRoleHandshake<CloudFormation, Ec2> {
         PeerRoleHandshake::new(
-            CloudFormation::new(self.cfn.clone()),
-            Ec2::new(self.customer.clone()),
+            CloudFormation::new(self.function.clone()),
+            Ec2::new(self.function_ec2.clone()),
             config,
         )
     }
@@ -176,7 +145,7 @@ impl World {
         let out = self
             .cfn
             .describe_stacks()
-            .stack_name(STACK)
+            .stack_name(&self.stack.name)
             .send()
             .await
             .expect("DescribeStacks");
@@ -198,16 +167,28 @@ impl World {
     }
 }
 
-fn expected(create: &str, expires: &str) -> BTreeMap<String, String> {
-    [
-        ("CreatePeerRole", create),
-        ("PeerOwnerIds", ASTRO),
-        ("PeerRoleExpiresAt", expires),
-        ("LogRetentionDays", "30"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
+impl World {
+    /// The stack's parameters as deployed, with CreatePeerRole = `create`: only that one may
+    /// change.
+    fn expected(&self, create: &str) -> BTreeMap<String, String> {
+        let mut parameters = self.stack.parameters.clone();
+        parameters.insert("CreatePeerRole".into(), create.into());
+        parameters
+    }
+
+    /// The logical ids of the resources in the stack.
+    async fn resources(&self) -> Vec<String> {
+        self.cfn
+            .list_stack_resources()
+            .stack_name(&self.stack.name)
+            .send()
+            .await
+            .expect("ListStackResources")
+            .stack_resource_summaries()
+            .iter()
+            .filter_map(|r| r.logical_resource_id().map(str::to_string))
+            .collect()
+    }
 }
 
 fn decisions(sink: &MemorySink) -> Vec<(String, String)> {
@@ -231,6 +212,8 @@ async fn active_astro_peering_removes_the_role_once() {
     let w = World::new("true", LATER).await;
     let pcx = w.active_peering(&w.vendor, &w.vendor_vpc).await;
     let event = sample_event("peer-role-accept-cloudtrail.json", PLACEHOLDER, &pcx);
+    let before = w.resources().await;
+    assert!(before.iter().any(|r| r == "PeerRole"), "{before:?}");
 
     let (response, sink) = w.reconcile(w.config(LATER, &[]), &event).await;
     assert_eq!(
@@ -238,9 +221,14 @@ async fn active_astro_peering_removes_the_role_once() {
         vec![("remove-peer-role".to_string(), "done".to_string())],
         "{response}"
     );
+    // CloudFormation deleted the role, and only the role.
+    let after = w.resources().await;
+    let mut expected = before.clone();
+    expected.retain(|r| r != "PeerRole");
+    assert_eq!(after, expected);
     assert_eq!(
         w.parameters().await,
-        expected("false", LATER),
+        w.expected("false"),
         "only CreatePeerRole changes"
     );
     assert_eq!(
@@ -286,7 +274,7 @@ async fn active_astro_peering_removes_the_role_once() {
             "CreatePeerRole=false on stack astro-handshake (UPDATE_COMPLETE): no PeerRole; in sync".to_string()
         )]);
     }
-    assert_eq!(w.parameters().await, expected("false", LATER));
+    assert_eq!(w.parameters().await, w.expected("false"));
 }
 
 #[tokio::test]
@@ -304,13 +292,13 @@ async fn the_end_of_the_time_box_alone_removes_the_role() {
         "{:?}",
         decisions(&sink)
     );
-    assert_eq!(w.parameters().await, expected("false", EARLIER));
+    assert_eq!(w.parameters().await, w.expected("false"));
 
     // The configured time alone is enough too (the stack's own value is later).
     let w = World::new("true", LATER).await;
     let (_, sink) = w.reconcile(w.config(EARLIER, &[]), &sweep()).await;
     assert_eq!(actions(&sink).len(), 1);
-    assert_eq!(w.parameters().await, expected("false", LATER));
+    assert_eq!(w.parameters().await, w.expected("false"));
 }
 
 #[tokio::test]
@@ -350,7 +338,7 @@ async fn the_role_is_kept_while_no_astro_peering_is_active_and_the_time_box_is_o
         "{}",
         decided[0].1
     );
-    assert_eq!(w.parameters().await, expected("true", LATER));
+    assert_eq!(w.parameters().await, w.expected("true"));
     assert_eq!(
         w.stack().await.last_updated_time(),
         before.last_updated_time()
@@ -371,7 +359,7 @@ async fn dry_run_plans_the_removal_and_changes_nothing() {
         actions(&sink),
         vec![("remove-peer-role".to_string(), "planned".to_string())]
     );
-    assert_eq!(w.parameters().await, expected("true", EARLIER));
+    assert_eq!(w.parameters().await, w.expected("true"));
 
     let (_, sink) = w
         .reconcile(w.config(EARLIER, &[("DRY_RUN", "true")]), &sweep())
@@ -383,7 +371,7 @@ async fn dry_run_plans_the_removal_and_changes_nothing() {
     assert!(records_of(&sink.records(), "action")[0]["dryRun"]
         .as_bool()
         .unwrap());
-    assert_eq!(w.parameters().await, expected("true", EARLIER));
+    assert_eq!(w.parameters().await, w.expected("true"));
     assert_eq!(w.stack().await.last_updated_time(), None, "never updated");
 }
 
@@ -394,11 +382,13 @@ async fn no_updates_to_be_performed_counts_as_done() {
     let update = StackUpdate {
         stack: stack.stack_id().unwrap().to_string(),
         set: vec![("CreatePeerRole".into(), "false".into())],
-        keep: vec![
-            "PeerOwnerIds".into(),
-            "PeerRoleExpiresAt".into(),
-            "LogRetentionDays".into(),
-        ],
+        keep: w
+            .stack
+            .parameters
+            .keys()
+            .filter(|k| *k != "CreatePeerRole")
+            .cloned()
+            .collect(),
         capabilities: vec![
             "CAPABILITY_IAM".into(),
             "CAPABILITY_NAMED_IAM".into(),
@@ -406,12 +396,12 @@ async fn no_updates_to_be_performed_counts_as_done() {
         ],
         client_request_token: None,
     };
-    let written = CloudFormation::new(w.cfn.clone())
+    let written = CloudFormation::new(w.function.clone())
         .update(&update)
         .await
         .expect("already done, not an error");
     assert!(written.already_done);
-    assert_eq!(w.parameters().await, expected("false", LATER));
+    assert_eq!(w.parameters().await, w.expected("false"));
 }
 
 #[tokio::test]
@@ -422,7 +412,7 @@ async fn without_the_role_a_sweep_reads_the_stack_and_writes_nothing() {
         .await;
     assert!(actions(&sink).is_empty());
     assert_eq!(decisions(&sink)[0].0, "skip");
-    assert_eq!(w.parameters().await, expected("false", ""));
+    assert_eq!(w.parameters().await, w.expected("false"));
 }
 
 #[tokio::test]
@@ -448,7 +438,7 @@ async fn a_missing_stack_is_a_finding_not_an_error() {
         ),
         (1, 1, 0)
     );
-    assert_eq!(w.parameters().await, expected("true", EARLIER));
+    assert_eq!(w.parameters().await, w.expected("true"));
 }
 
 /// The built `peer-role` binary, polling a Lambda Runtime API like in Lambda, with the
@@ -457,7 +447,10 @@ async fn a_missing_stack_is_a_finding_not_an_error() {
 async fn the_peer_role_binary_removes_the_role_through_the_lambda_runtime() {
     let w = World::new("true", LATER).await;
     let pcx = w.active_peering(&w.vendor, &w.vendor_vpc).await;
-    let credentials = w.emulator.credentials(CUSTOMER).await;
+    let credentials = w
+        .emulator
+        .role_credentials(CUSTOMER, roles::PEER_ROLE)
+        .await;
     let mut env = w.vars(
         LATER,
         &[
@@ -500,7 +493,7 @@ async fn the_peer_role_binary_removes_the_role_through_the_lambda_runtime() {
         response["reports"][0]["actions"][0]["outcome"], "done",
         "{response}"
     );
-    assert_eq!(w.parameters().await, expected("false", LATER));
+    assert_eq!(w.parameters().await, w.expected("false"));
 
     let again = harness
         .invoke(&json!({"sweep": true}))

@@ -7,7 +7,9 @@ use handshake::aws::ec2::Ec2;
 use handshake::engine;
 use handshake::peering::{PeeringConfig, PeeringHandshake};
 use integration::lambda::sample_event;
-use integration::{actions, metric, records_of, scenario, Emulator, ASTRO, CUSTOMER, STRANGER};
+use integration::{
+    actions, metric, records_of, roles, scenario, Emulator, ASTRO, CUSTOMER, STRANGER,
+};
 use serde_json::{json, Value};
 
 const PLACEHOLDER: &str = "pcx-0123456789abcdef0";
@@ -19,6 +21,8 @@ struct World {
     _emulator: Emulator,
     vendor: Client,
     customer: Client,
+    /// What the peering function acts with: its own execution role.
+    function: Client,
     customer_vpc: String,
     main_rtb: String,
     tagged_rtb: String,
@@ -31,6 +35,7 @@ impl World {
         let emulator = Emulator::start();
         let vendor = Client::new(&emulator.account(vendor_account).await);
         let customer = Client::new(&emulator.account(CUSTOMER).await);
+        let function = Client::new(&emulator.function(roles::PEERING).await);
         let customer_vpc = scenario::vpc(&customer, "10.0.0.0/16").await;
         let main_rtb = scenario::main_route_table(&customer, &customer_vpc).await;
         let tagged_rtb = scenario::route_table(&customer, &customer_vpc, &[("astro", "yes")]).await;
@@ -40,6 +45,7 @@ impl World {
             _emulator: emulator,
             vendor,
             customer,
+            function,
             customer_vpc,
             main_rtb,
             tagged_rtb,
@@ -69,7 +75,7 @@ impl World {
     async fn reconcile(&self, config: PeeringConfig, event: &Value) -> (Value, MemorySink) {
         let settings = config.settings();
         let handshake = PeeringHandshake {
-            port: Ec2::new(self.customer.clone()),
+            port: Ec2::new(self.function.clone()),
             config,
         };
         let sink = MemorySink::default();

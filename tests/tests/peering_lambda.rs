@@ -3,7 +3,7 @@
 
 use aws_sdk_ec2::Client;
 use integration::lambda::{binary, sample_event, LambdaHarness};
-use integration::{records_of, scenario, Emulator, ASTRO, CUSTOMER, REGION};
+use integration::{records_of, roles, scenario, Emulator, ASTRO, CUSTOMER, REGION};
 use serde_json::json;
 
 const PLACEHOLDER: &str = "pcx-0123456789abcdef0";
@@ -15,7 +15,7 @@ async fn function_env(
     accepter_vpc: &str,
     extra: &[(&str, &str)],
 ) -> Vec<(String, String)> {
-    let creds = emulator.credentials(CUSTOMER).await;
+    let creds = emulator.role_credentials(CUSTOMER, roles::PEERING).await;
     let mut env: Vec<(String, String)> = extra
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -138,4 +138,102 @@ async fn peering_lambda_refuses_to_start_on_bad_configuration() {
         "{}",
         lambda.function_stderr()
     );
+}
+
+/// Concurrency needs no reservation: four instances of the function (four processes, each with
+/// its own Runtime API, as Lambda runs concurrent execution environments) sweep the same three
+/// pending requests at the same moment. They converge: every request accepted, routed in every
+/// table once and DNS-enabled, and no instance records a failure or an error.
+#[tokio::test]
+async fn four_concurrent_instances_sweeping_the_same_requests_converge() {
+    const CIDRS: [&str; 3] = ["10.100.0.0/16", "10.101.0.0/16", "10.102.0.0/16"];
+    let emulator = Emulator::start();
+    let vendor = Client::new(&emulator.account(ASTRO).await);
+    let customer = Client::new(&emulator.account(CUSTOMER).await);
+    let customer_vpc = scenario::vpc(&customer, "10.0.0.0/16").await;
+    let tables = [
+        scenario::main_route_table(&customer, &customer_vpc).await,
+        scenario::route_table(&customer, &customer_vpc, &[("astro", "yes")]).await,
+        scenario::route_table(&customer, &customer_vpc, &[]).await,
+    ];
+    let mut requests = Vec::new();
+    for cidr in CIDRS {
+        let vendor_vpc = scenario::vpc(&vendor, cidr).await;
+        let pcx = scenario::request_peering(&vendor, &vendor_vpc, &customer_vpc, CUSTOMER).await;
+        requests.push((pcx, cidr));
+    }
+
+    let mut env = function_env(&emulator, &customer_vpc, &[]).await;
+    env.retain(|(k, _)| k != "ASTRO_CIDRS");
+    env.push(("ASTRO_CIDRS".into(), CIDRS.join(",")));
+    let instances: Vec<LambdaHarness> = (0..4)
+        .map(|_| LambdaHarness::start(&binary("peering"), &env))
+        .collect();
+    let sweep = json!({"sweep": true});
+    let responses: Vec<Result<serde_json::Value, String>> = std::thread::scope(|s| {
+        let running: Vec<_> = instances
+            .iter()
+            .map(|lambda| s.spawn(|| lambda.invoke(&sweep)))
+            .collect();
+        running
+            .into_iter()
+            .map(|r| r.join().expect("invoke thread"))
+            .collect()
+    });
+
+    for response in &responses {
+        let response = response.as_ref().expect("every instance answers");
+        assert_eq!(response["handshake"], "vpc-peering", "{response}");
+    }
+    let records: Vec<serde_json::Value> = instances
+        .iter()
+        .flat_map(|lambda| lambda.stdout_json())
+        .collect();
+    assert!(records_of(&records, "error").is_empty(), "{records:?}");
+    let writes = records_of(&records, "action");
+    assert!(
+        writes
+            .iter()
+            .all(|r| r["outcome"] == "done" || r["outcome"] == "already-done"),
+        "{writes:?}"
+    );
+    let failures: u64 = records
+        .iter()
+        .filter(|l| l.get("_aws").is_some())
+        .map(|d| d["Failures"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(failures, 0);
+
+    for (pcx, cidr) in &requests {
+        let peering = scenario::peering(&customer, pcx).await;
+        assert_eq!(
+            peering.status().and_then(|s| s.code()).map(|c| c.as_str()),
+            Some("active"),
+            "{pcx}"
+        );
+        let dns = peering
+            .accepter_vpc_info()
+            .and_then(|v| v.peering_options())
+            .and_then(|o| o.allow_dns_resolution_from_remote_vpc());
+        assert_eq!(dns, Some(true), "{pcx}: accepter DNS resolution");
+        for rtb in &tables {
+            let routes = scenario::routes(&customer, rtb).await;
+            let to_astro: Vec<_> = routes.iter().filter(|(d, _)| d == cidr).collect();
+            assert_eq!(to_astro.len(), 1, "{rtb}: {routes:?}");
+            assert_eq!(&to_astro[0].1, pcx, "{rtb}: {routes:?}");
+            assert!(
+                writes.iter().any(|r| r["action"] == "create-route"
+                    && r["outcome"] == "done"
+                    && r["target"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains(rtb.as_str())
+                    && r["target"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains(pcx.as_str())),
+                "no instance recorded the route {rtb} -> {pcx}"
+            );
+        }
+    }
 }

@@ -11,7 +11,8 @@ use handshake::engine;
 use handshake::tgw::{TgwConfig, TgwHandshake};
 use integration::lambda::{binary, sample_event, LambdaHarness};
 use integration::{
-    actions, findings, metric, records_of, scenario, Emulator, ASTRO, CUSTOMER, REGION, STRANGER,
+    actions, findings, metric, records_of, roles, scenario, Emulator, ASTRO, CUSTOMER, REGION,
+    STRANGER,
 };
 use serde_json::Value;
 
@@ -107,7 +108,7 @@ impl World {
     /// One invocation of the customer side, in process, with the real SDK adapter.
     async fn reconcile(&self, config: TgwConfig, event: &Value) -> (Value, MemorySink) {
         let settings = config.settings();
-        let sdk = self.emulator.account(CUSTOMER).await;
+        let sdk = self.emulator.function(roles::TRANSIT_GATEWAY).await;
         let handshake = TgwHandshake {
             port: TgwAws::from_conf(&sdk),
             config,
@@ -668,7 +669,10 @@ async fn unknown_attachment_id_is_skipped() {
 async fn lambda_binary_finishes_the_handshake() {
     let w = World::new(false).await;
     let (att, _) = w.attach_from(ASTRO, ASTRO_CIDR).await;
-    let creds = w.emulator.credentials(CUSTOMER).await;
+    let creds = w
+        .emulator
+        .role_credentials(CUSTOMER, roles::TRANSIT_GATEWAY)
+        .await;
     let mut env: Vec<(String, String)> = w
         .vars(&[])
         .into_iter()

@@ -16,7 +16,7 @@ use handshake::aws::route53::Route53 as Route53Adapter;
 use handshake::zones::{self, ZonesConfig, ZonesHandshake};
 use integration::lambda::{binary, sample_event, LambdaHarness};
 use integration::{
-    actions, metric, records_of, scenario, Emulator, ASTRO, CUSTOMER, REGION, STRANGER,
+    actions, metric, records_of, roles, scenario, Emulator, ASTRO, CUSTOMER, REGION, STRANGER,
 };
 use serde_json::{json, Value};
 
@@ -101,6 +101,8 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 struct World {
     emulator: Emulator,
     customer_sdk: SdkConfig,
+    /// What the zones function acts with: its own execution role.
+    function_sdk: SdkConfig,
     customer: Ec2,
     customer_r53: Route53,
     vendor: Ec2,
@@ -122,9 +124,11 @@ impl World {
         let customer_vpc = scenario::vpc(&customer, "10.0.0.0/16").await;
         let vendor_vpc = scenario::vpc(&vendor, ASTRO_CIDR).await;
         let zone = private_zone(&customer_r53, "corp.example", &customer_vpc).await;
+        let function_sdk = emulator.function(roles::ZONES).await;
         Self {
             emulator,
             customer_sdk,
+            function_sdk,
             customer,
             customer_r53,
             vendor,
@@ -166,7 +170,7 @@ impl World {
 
     fn handshake(&self, config: ZonesConfig) -> ZonesHandshake<Route53Adapter> {
         ZonesHandshake {
-            port: Route53Adapter::from_sdk(&self.customer_sdk).expect("region"),
+            port: Route53Adapter::from_sdk(&self.function_sdk).expect("region"),
             config,
         }
     }
@@ -184,7 +188,7 @@ impl World {
 
     /// The function's environment for the binary: the customer's credentials and the emulator.
     async fn lambda_env(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-        let c = self.emulator.credentials(CUSTOMER).await;
+        let c = self.emulator.role_credentials(CUSTOMER, roles::ZONES).await;
         let mut env: Vec<(String, String)> = vec![
             ("AWS_ACCESS_KEY_ID".into(), c.access_key_id().into()),
             ("AWS_SECRET_ACCESS_KEY".into(), c.secret_access_key().into()),
@@ -530,7 +534,7 @@ async fn unreachable_route53_fails_the_invocation_for_a_retry() {
     let config = w.config(&[]);
     let settings = config.settings();
     let unreachable = w
-        .customer_sdk
+        .function_sdk
         .to_builder()
         .endpoint_url(format!("http://127.0.0.1:{}", integration::free_port()))
         .build();
@@ -791,7 +795,7 @@ async fn zones_binary_runs_through_the_lambda_runtime_and_the_command_line() {
 async fn adapter_maps_already_done_answers_and_keeps_real_conflicts() {
     use handshake::zones::{VpcRef, ZonesPort};
     let w = World::new().await;
-    let port = Route53Adapter::from_sdk(&w.customer_sdk).unwrap();
+    let port = Route53Adapter::from_sdk(&w.function_sdk).unwrap();
     let customer_vpc = VpcRef::new(w.customer_vpc.clone(), REGION);
     let vendor_vpc = VpcRef::new(w.vendor_vpc.clone(), REGION);
 

@@ -10,8 +10,12 @@ def install():
     global _installed
     if _installed:
         return
-    from . import ec2_ext, route53_ext
+    from . import cfn_ext, ec2_ext, lambda_s3_ext, recorder, route53_ext, stacksets_ext
 
     ec2_ext.install()
     route53_ext.install()
+    cfn_ext.install()
+    stacksets_ext.install()
+    lambda_s3_ext.install()
+    recorder.install()
     _installed = True

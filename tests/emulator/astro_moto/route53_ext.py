@@ -14,6 +14,7 @@ add what the Route 53 API Reference (2013-04-01) describes:
   owner across accounts; VPCAssociationNotFound.
 * ``_install_list_hosted_zones_by_vpc``: ListHostedZonesByVPC across owners,
   with VPCRegion, MaxItems and NextToken.
+* ``_install_zone_ids``: hosted zone IDs start with "Z".
 
 Request parsing and XML serialization are moto's own, driven by botocore's
 Route 53 model, so every response and error has the shape (element names,
@@ -21,9 +22,12 @@ namespace https://route53.amazonaws.com/doc/2013-04-01/, HTTP status) that
 the model declares for it.
 """
 import re
+import string
 
 from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
+from moto.moto_api._internal import mock_random as random
+from moto.route53 import models as route53_models
 from moto.route53 import urls as route53_urls
 from moto.route53.exceptions import (
     InvalidInput,
@@ -36,6 +40,7 @@ from moto.route53.exceptions import (
 )
 from moto.route53.models import FakeZone, Route53Backend, route53_backends
 from moto.route53.responses import Route53
+from moto.utilities.id_generator import moto_id
 
 _VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _LIST_AUTHORIZATIONS_DEFAULT = 50  # API reference: "returns up to 50 VPCs per page"
@@ -479,7 +484,31 @@ def _install_list_hosted_zones_by_vpc():
     Route53.list_hosted_zones_by_vpc = r_list_by_vpc
 
 
+# --------------------------------------------------------------------------
+# Hosted zone IDs
+# --------------------------------------------------------------------------
+
+
+def _install_zone_ids():
+    """Hosted zone IDs.
+
+    AWS: a hosted zone ID is "Z" followed by upper-case letters and digits (API Reference
+    examples such as Z1D633PJN98FT9); templates and tools validate them with patterns such as
+    Z[0-9A-Z]+ (template.yaml's PrivateHostedZoneIds does).
+    moto gap: 22 random upper-case letters and digits (any first character).
+    Patch: "Z" followed by 21 of them; ids set through moto's custom-id API are kept.
+    """
+    chars = string.ascii_uppercase + string.digits
+
+    @moto_id
+    def create_route53_zone_id(resource_identifier, existing_ids=None, tags=None):  # noqa: ARG001
+        return "Z" + "".join(random.choice(chars) for _ in range(21))
+
+    route53_models.create_route53_zone_id = create_route53_zone_id
+
+
 def install():
+    _install_zone_ids()
     _install_authorization_operations()
     _install_associate_vpc()
     _install_disassociate_vpc()

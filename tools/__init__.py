@@ -1,0 +1,1 @@
+"""Project tooling (run with the test venv's python; see templates.py)."""
