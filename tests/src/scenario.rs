@@ -99,6 +99,26 @@ pub async fn internet_gateway(ec2: &Client, vpc_id: &str) -> String {
     id
 }
 
+/// The customer's accepter VPC 10.0.0.0/16 and its three route tables: the main one, one
+/// tagged `astro=yes` and one plain.
+pub async fn accepter_vpc(ec2: &Client) -> (String, [String; 3]) {
+    let vpc = vpc(ec2, "10.0.0.0/16").await;
+    let tables = [
+        main_route_table(ec2, &vpc).await,
+        route_table(ec2, &vpc, &[("astro", "yes")]).await,
+        route_table(ec2, &vpc, &[]).await,
+    ];
+    (vpc, tables)
+}
+
+/// Whether the accepter side of the peering allows DNS resolution from the remote VPC.
+pub fn accepter_dns(peering: &aws_sdk_ec2::types::VpcPeeringConnection) -> Option<bool> {
+    peering
+        .accepter_vpc_info()
+        .and_then(|v| v.peering_options())
+        .and_then(|o| o.allow_dns_resolution_from_remote_vpc())
+}
+
 /// The vendor's side of the handshake: a peering request from its VPC to the customer's.
 pub async fn request_peering(
     vendor: &Client,

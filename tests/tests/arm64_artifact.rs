@@ -133,12 +133,7 @@ async fn the_packaged_peering_bootstrap_finishes_a_handshake_under_qemu() {
     let emulator = Emulator::start();
     let vendor = Client::new(&emulator.account(ASTRO).await);
     let customer = Client::new(&emulator.account(CUSTOMER).await);
-    let customer_vpc = scenario::vpc(&customer, "10.0.0.0/16").await;
-    let tables = [
-        scenario::main_route_table(&customer, &customer_vpc).await,
-        scenario::route_table(&customer, &customer_vpc, &[("astro", "yes")]).await,
-        scenario::route_table(&customer, &customer_vpc, &[]).await,
-    ];
+    let (customer_vpc, tables) = scenario::accepter_vpc(&customer).await;
     let vendor_vpc = scenario::vpc(&vendor, ASTRO_CIDR).await;
     let pcx = scenario::request_peering(&vendor, &vendor_vpc, &customer_vpc, CUSTOMER).await;
 
@@ -176,11 +171,11 @@ async fn the_packaged_peering_bootstrap_finishes_a_handshake_under_qemu() {
             "{rtb} has no route to Astro"
         );
     }
-    let dns = peering
-        .accepter_vpc_info()
-        .and_then(|v| v.peering_options())
-        .and_then(|o| o.allow_dns_resolution_from_remote_vpc());
-    assert_eq!(dns, Some(true), "accepter DNS resolution");
+    assert_eq!(
+        scenario::accepter_dns(&peering),
+        Some(true),
+        "accepter DNS resolution"
+    );
 
     let lines = lambda.stdout_json();
     assert!(records_of(&lines, "error").is_empty(), "{lines:?}");

@@ -150,12 +150,7 @@ async fn four_concurrent_instances_sweeping_the_same_requests_converge() {
     let emulator = Emulator::start();
     let vendor = Client::new(&emulator.account(ASTRO).await);
     let customer = Client::new(&emulator.account(CUSTOMER).await);
-    let customer_vpc = scenario::vpc(&customer, "10.0.0.0/16").await;
-    let tables = [
-        scenario::main_route_table(&customer, &customer_vpc).await,
-        scenario::route_table(&customer, &customer_vpc, &[("astro", "yes")]).await,
-        scenario::route_table(&customer, &customer_vpc, &[]).await,
-    ];
+    let (customer_vpc, tables) = scenario::accepter_vpc(&customer).await;
     let mut requests = Vec::new();
     for cidr in CIDRS {
         let vendor_vpc = scenario::vpc(&vendor, cidr).await;
@@ -211,11 +206,11 @@ async fn four_concurrent_instances_sweeping_the_same_requests_converge() {
             Some("active"),
             "{pcx}"
         );
-        let dns = peering
-            .accepter_vpc_info()
-            .and_then(|v| v.peering_options())
-            .and_then(|o| o.allow_dns_resolution_from_remote_vpc());
-        assert_eq!(dns, Some(true), "{pcx}: accepter DNS resolution");
+        assert_eq!(
+            scenario::accepter_dns(&peering),
+            Some(true),
+            "{pcx}: accepter DNS resolution"
+        );
         for rtb in &tables {
             let routes = scenario::routes(&customer, rtb).await;
             let to_astro: Vec<_> = routes.iter().filter(|(d, _)| d == cidr).collect();
