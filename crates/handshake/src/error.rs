@@ -1,7 +1,7 @@
 //! The library's one error type.
 
 /// Everything that can go wrong while reconciling a handshake.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// An AWS call failed. `code` is the AWS error code (`ProvideErrorMetadata::code`).
     #[error("{operation} failed: {code}: {message}")]
@@ -50,3 +50,50 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What Lambda reports for a failed invocation: `errorType` is the AWS error code
+/// (`RequestLimitExceeded`), or `Config` / `Event`, rather than a Rust type name.
+impl From<Error> for lambda_runtime::Diagnostic {
+    fn from(err: Error) -> Self {
+        let error_type = match &err {
+            Error::Aws { code, .. } => code.clone(),
+            Error::Config(_) => "Config".into(),
+            Error::Event(_) => "Event".into(),
+        };
+        Self {
+            error_type,
+            error_message: err.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_runtime::Diagnostic;
+
+    #[test]
+    fn lambda_sees_the_aws_code_or_the_kind_of_error() {
+        let aws = Error::Aws {
+            operation: "CreateRoute",
+            code: "RequestLimitExceeded".into(),
+            message: "Request limit exceeded.".into(),
+            request_id: Some("req-1".into()),
+            retryable: true,
+        };
+        let d = Diagnostic::from(aws);
+        assert_eq!(d.error_type, "RequestLimitExceeded");
+        assert_eq!(
+            d.error_message,
+            "CreateRoute failed: RequestLimitExceeded: Request limit exceeded."
+        );
+        assert_eq!(
+            Diagnostic::from(Error::Config("x".into())).error_type,
+            "Config"
+        );
+        assert_eq!(
+            Diagnostic::from(Error::Event("y".into())).error_type,
+            "Event"
+        );
+    }
+}

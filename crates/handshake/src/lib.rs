@@ -8,6 +8,7 @@ pub mod audit;
 pub mod aws;
 pub mod cidr;
 pub mod config;
+pub mod decision;
 pub mod engine;
 pub mod error;
 pub mod ids;

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use crate::engine::Written;
+use crate::decision::Written;
 use crate::error::Result;
 use crate::model::{RouteSpec, RouteTable};
 

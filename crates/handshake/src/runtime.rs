@@ -4,9 +4,7 @@ use serde_json::Value;
 
 use crate::audit::StdoutSink;
 use crate::engine::{self, Handshake, Settings};
-
-/// What a handler returns to the Lambda runtime on failure.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+use crate::error::Result;
 
 /// Diagnostic logs as JSON on stderr (`RUST_LOG`, default `info`); the audit trail and
 /// metrics go to stdout, one JSON document per line.
@@ -22,13 +20,14 @@ pub fn init_logging() {
 }
 
 /// One invocation: the audit trail to stdout, the report as the response.
-/// Fails only when a retry can help; Lambda and EventBridge then retry the event.
+/// Fails only when a retry can help; Lambda and EventBridge then retry the event, and
+/// Lambda's `errorType` is the AWS error code (see [`crate::Error`]'s `Diagnostic`).
 pub async fn invoke<H: Handshake>(
     handshake: &H,
     settings: &Settings,
     event: &Value,
     request_id: &str,
-) -> Result<Value, BoxError> {
+) -> Result<Value> {
     let result = engine::handle(
         handshake,
         event,
@@ -37,8 +36,7 @@ pub async fn invoke<H: Handshake>(
         Some(request_id.to_string()),
     )
     .await;
-    result.map_err(|err| {
-        tracing::warn!(error = %err, retryable = err.is_retryable(), "invocation failed; it will be retried");
-        Box::new(err) as BoxError
+    result.inspect_err(|err| {
+        tracing::warn!(error = %err, code = err.code(), retryable = err.is_retryable(), "invocation failed; it will be retried");
     })
 }

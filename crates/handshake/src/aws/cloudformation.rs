@@ -6,7 +6,7 @@ use aws_sdk_cloudformation::Client;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::classify;
-use crate::engine::Written;
+use crate::decision::Written;
 use crate::error::Result;
 use crate::peer_role::{Stack, StackPort, StackUpdate};
 

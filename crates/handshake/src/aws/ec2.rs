@@ -6,7 +6,7 @@ use aws_sdk_ec2::types::{Filter, PeeringConnectionOptionsRequest, Tag, VpcCidrBl
 use aws_sdk_ec2::Client;
 
 use super::{classify, code_of, write_outcome};
-use crate::engine::Written;
+use crate::decision::Written;
 use crate::error::Result;
 use crate::model::{Route, RouteSpec, RouteTable};
 use crate::peering::{Peering, PeeringPort, Status, VpcEnd};

@@ -16,7 +16,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types_request_id::RequestId;
 
-use crate::engine::Written;
+use crate::decision::Written;
 use crate::error::Error;
 
 mod aws_types_request_id {

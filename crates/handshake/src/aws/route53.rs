@@ -21,7 +21,7 @@ use tokio::time::Instant;
 
 use super::ec2::Ec2;
 use super::{classify, code_of, written};
-use crate::engine::Written;
+use crate::decision::Written;
 use crate::error::{Error, Result};
 use crate::peering::{Peering, PeeringPort, Status};
 use crate::ports::VpcRoutes;

@@ -9,7 +9,7 @@ use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType};
 
 use super::ec2::Ec2;
 use super::{classify, code_of, write_outcome};
-use crate::engine::Written;
+use crate::decision::Written;
 use crate::error::Result;
 use crate::model::{RouteSpec, RouteTable};
 use crate::ports::VpcRoutes;

@@ -7,7 +7,7 @@ use super::{
     CAPABILITIES, CREATE_PEER_ROLE, EXPIRES_PARAMETER,
 };
 use crate::audit::Verdict;
-use crate::engine::Decision;
+use crate::decision::Decision;
 use crate::model::{Finding, FindingKind};
 use crate::peering::{Peering, Status};
 
@@ -210,7 +210,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::engine::Action;
+    use crate::decision::Action;
     use crate::peering::VpcEnd;
 
     const ASTRO: &str = "111111111111";

@@ -20,7 +20,8 @@ use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 
 use crate::config::{Reader, Source};
-use crate::engine::{Action, Decision, Handshake, Settings, Written};
+use crate::decision::{Action, Decision, Written};
+use crate::engine::{Handshake, Settings};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::peering::{Peering, PeeringPort};

@@ -6,7 +6,7 @@ use super::model::{Observation, PeeringAction, Status};
 use super::PeeringConfig;
 use crate::audit::Verdict;
 use crate::cidr;
-use crate::engine::Decision;
+use crate::decision::{Decision, Refusal};
 use crate::model::{plan_routes, Finding, FindingKind};
 use crate::ports::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
 
@@ -39,16 +39,16 @@ pub fn decide(config: &PeeringConfig, observation: &Observation) -> Decision<Pee
 
     let (cidrs, refusals) = requester_cidrs(config, observation);
     if !refusals.is_empty() {
-        let why = refusals.join("; ");
-        return Decision::refused(
-            &why,
-            requester,
-            p.status == Status::PendingAcceptance,
-            "peering",
-            p.status.as_str(),
-            config.common.unknown_requests,
-            || PeeringAction::Reject { id: p.id.clone() },
-        );
+        let refusal = Refusal {
+            why: refusals.join("; "),
+            requester_account: requester,
+            pending: p.status == Status::PendingAcceptance,
+            what: "peering",
+            state: p.status.as_str(),
+        };
+        return Decision::refused(refusal, config.common.unknown_requests, || {
+            PeeringAction::Reject { id: p.id.clone() }
+        });
     }
 
     let converge = converge_plan(config, observation, &cidrs);
@@ -218,7 +218,7 @@ mod tests {
     }
 
     fn names(plan: &[PeeringAction]) -> Vec<&'static str> {
-        use crate::engine::Action;
+        use crate::decision::Action;
         plan.iter().map(|a| a.name()).collect()
     }
 

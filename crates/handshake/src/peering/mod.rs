@@ -11,7 +11,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::config::{Common, Reader, Source};
-use crate::engine::{Decision, Handshake, Settings, Written};
+use crate::decision::{Decision, Written};
+use crate::engine::{Handshake, Settings};
 use crate::error::Result;
 use crate::ids;
 use crate::ports::{VpcRoutes, MANAGED_TAG_KEY, MANAGED_TAG_VALUE};

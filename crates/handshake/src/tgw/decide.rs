@@ -9,7 +9,7 @@ use super::model::{
 use super::TgwConfig;
 use crate::audit::Verdict;
 use crate::cidr;
-use crate::engine::{Check, Decision};
+use crate::decision::{Check, Decision, Refusal};
 use crate::model::{plan_routes, Finding, FindingKind};
 
 fn finding(kind: FindingKind, detail: String) -> Finding {
@@ -123,16 +123,16 @@ pub fn decide(config: &TgwConfig, observation: &Observation) -> Decision<TgwActi
 
     let why = refusals(config, a);
     if !why.is_empty() {
-        let why = why.join("; ");
-        return Decision::refused(
-            &why,
-            requester,
-            a.state == State::PendingAcceptance,
-            "attachment",
-            a.state.as_str(),
-            config.common.unknown_requests,
-            || TgwAction::Reject { id: a.id.clone() },
-        );
+        let refusal = Refusal {
+            why: why.join("; "),
+            requester_account: requester,
+            pending: a.state == State::PendingAcceptance,
+            what: "attachment",
+            state: a.state.as_str(),
+        };
+        return Decision::refused(refusal, config.common.unknown_requests, || {
+            TgwAction::Reject { id: a.id.clone() }
+        });
     }
 
     let Some(s) = &observation.surroundings else {
@@ -485,7 +485,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::engine::Action;
+    use crate::decision::Action;
     use crate::model::{Route, RouteTable};
     use crate::tgw::model::{Association, Spoke, TgwRoute};
 

@@ -16,7 +16,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::config::{Common, Reader, Source};
-use crate::engine::{Check, Decision, Handshake, Settings, Written};
+use crate::decision::{Check, Decision, Written};
+use crate::engine::{Handshake, Settings};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::ports::VpcRoutes;
@@ -100,17 +101,13 @@ impl TgwConfig {
         })
     }
 
-    /// An accepted attachment can take a minute or more to become available: poll every
-    /// five seconds for up to `accept_wait`, with enough rounds for the waiting and the
-    /// writes (the engine counts every poll as a round).
+    /// An accepted attachment can take a minute or more to become available: look every
+    /// five seconds for up to `accept_wait`.
     pub fn settings(&self) -> Settings {
-        let poll_interval = Duration::from_secs(5);
-        let polls = (self.accept_wait.as_secs() / poll_interval.as_secs()) as usize;
         Settings {
             dry_run: self.common.dry_run,
             settle_timeout: self.accept_wait,
-            poll_interval,
-            max_rounds: polls + 4,
+            poll_interval: Duration::from_secs(5),
             metrics_namespace: self.common.metrics_namespace.clone(),
             ..Settings::default()
         }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::{Action, Effect};
+use crate::decision::{Action, Effect};
 use crate::model::{RouteSpec, RouteTable};
 
 /// `TransitGatewayAttachmentState`.

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -383,7 +384,9 @@ fn config_is_checked() {
     };
     let c = read(&[]).unwrap();
     assert!(c.route_table_id.is_none() && c.spoke_vpc_ids.is_empty() && c.shares.is_empty());
-    assert_eq!(c.settings().max_rounds, 6 + 4);
+    let settings = c.settings();
+    assert_eq!(settings.settle_timeout, Duration::from_secs(30));
+    assert_eq!(settings.poll_interval, Duration::from_secs(5));
     let err = |extra: &[(&str, &str)]| read(extra).unwrap_err().to_string();
     assert!(err(&[("TRANSIT_GATEWAY_ID", "")]).contains("TRANSIT_GATEWAY_ID is required"));
     assert!(err(&[("TRANSIT_GATEWAY_ID", "vpc-0000aaaa")]).contains("not a tgw- id"));

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use super::model::{AstroVpc, Observation, VpcRef, ZoneAction};
 use super::ZonesConfig;
 use crate::audit::Verdict;
-use crate::engine::Decision;
+use crate::decision::Decision;
 use crate::model::{Finding, FindingKind};
 use crate::peering::{self, Status};
 
@@ -204,7 +204,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::engine::Action;
+    use crate::decision::Action;
     use crate::peering::{Peering, VpcEnd};
     use crate::zones::model::{HostedZone, TgwVpcAttachment};
 

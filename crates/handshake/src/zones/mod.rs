@@ -20,7 +20,8 @@ use serde_json::Value;
 
 use crate::audit::{MemorySink, Sink, StdoutSink};
 use crate::config::{Reader, Source};
-use crate::engine::{self, Decision, Handshake, Settings, Written};
+use crate::decision::{Decision, Written};
+use crate::engine::{self, Handshake, Settings};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::peering::{self, Peering, PeeringConfig};
@@ -314,10 +315,9 @@ pub async fn invoke<P: ZonesPort>(
     settings: &Settings,
     event: &Value,
     request_id: &str,
-) -> Result<Value, crate::runtime::BoxError> {
-    handle(h, event, settings, &StdoutSink, Some(request_id.to_string())).await.map_err(|err| {
-        tracing::warn!(error = %err, retryable = err.is_retryable(), "invocation failed; it will be retried");
-        Box::new(err) as crate::runtime::BoxError
+) -> Result<Value> {
+    handle(h, event, settings, &StdoutSink, Some(request_id.to_string())).await.inspect_err(|err| {
+        tracing::warn!(error = %err, code = err.code(), retryable = err.is_retryable(), "invocation failed; it will be retried");
     })
 }
 

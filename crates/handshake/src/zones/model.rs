@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::engine::{Action, Effect};
+use crate::decision::{Action, Effect};
 use crate::peering;
 
 /// A VPC as Route 53 names it: id and Region.

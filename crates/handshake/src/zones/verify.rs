@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 
 use super::{VpcRef, ZoneAction, ZonesConfig, ZonesHandshake, ZonesPort};
 use crate::audit::{Sink, Verdict};
-use crate::engine::{Decision, Recorder, Settings};
+use crate::decision::Decision;
+use crate::engine::{Recorder, Settings};
 use crate::error::{Error, Result};
 use crate::ids;
 

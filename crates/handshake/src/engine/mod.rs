@@ -1,0 +1,432 @@
+//! The reconcile loop every handshake shares: observe, decide, act, record.
+//!
+//! A handshake is converged like a controller converges a resource: any event, a replay or
+//! the scheduled sweep leads to the same state, and a run over a finished handshake plans,
+//! and therefore writes, nothing. The decision's types are in [`crate::decision`]; this module
+//! runs them.
+
+mod recorder;
+mod report;
+
+pub use recorder::{Recorder, Wrote};
+pub use report::{ActionReport, InvocationReport, Report};
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use futures::stream::{self, StreamExt};
+use serde_json::Value;
+
+use crate::audit::{Counters, Outcome, Sink, Verdict};
+use crate::decision::{Action, Check, Decision, Effect, Written};
+use crate::error::{Error, Result};
+use crate::trigger::{self, IdSpec, Target, Trigger};
+
+/// One kind of handshake, seen through narrow ports.
+pub trait Handshake: Sync {
+    type Observation: Send;
+    type Action: Action;
+
+    /// The handshake's name in the audit trail and metrics (`vpc-peering`).
+    const KIND: &'static str;
+    /// How events name this handshake's resources.
+    const IDS: IdSpec;
+
+    /// Everything the decision needs, read from the API. `None`: no such resource. Reads
+    /// only: what to make of what it read is `decide`'s.
+    fn observe(&self, id: &str) -> impl Future<Output = Result<Option<Self::Observation>>> + Send;
+    /// A pure function of configuration and observation.
+    fn decide(&self, observation: &Self::Observation) -> Decision<Self::Action>;
+    fn act(&self, action: &Self::Action) -> impl Future<Output = Result<Written>> + Send;
+    /// The ids a sweep reconciles.
+    fn sweep(&self) -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// Read-only checks made once per invocation, before any resource (a RAM share's
+    /// associations, say): each is recorded as a `status` record and its findings counted
+    /// as conflicts. None by default.
+    fn checks(&self) -> impl Future<Output = Result<Vec<Check>>> + Send {
+        async { Ok(Vec::new()) }
+    }
+}
+
+/// How the loop runs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub dry_run: bool,
+    /// How long to wait for a resource to settle (e.g. become active) within one invocation.
+    pub settle_timeout: Duration,
+    /// How long to wait between two looks at a settling resource.
+    pub poll_interval: Duration,
+    /// Writes in flight at once within one plan.
+    pub concurrency: usize,
+    /// Plans executed per resource and invocation. Waiting for a resource to settle takes
+    /// none of them: `settle_timeout` bounds it.
+    pub max_rounds: usize,
+    pub metrics_namespace: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            dry_run: false,
+            settle_timeout: Duration::from_secs(30),
+            poll_interval: Duration::from_secs(2),
+            concurrency: 4,
+            max_rounds: 5,
+            metrics_namespace: "AstroHandshake".into(),
+        }
+    }
+}
+
+/// What the loop does after a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Execute the plan, then look again.
+    Act,
+    /// Nothing to write while the resource moves between states: wait, then look again.
+    Wait,
+    /// This invocation is done with the resource.
+    Stop(Stop),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// Nothing (more) to write.
+    Converged,
+    /// A dry run: record the plan, write nothing.
+    DryRun,
+    /// Still moving when the settle time ran out: the next sweep goes on.
+    StillSettling,
+    /// Writes still planned after `max_rounds` plans: something keeps undoing them.
+    GaveUp,
+}
+
+/// The loop's exit logic: a pure function of the decision and what is left of the budget.
+fn next_step<A>(decision: &Decision<A>, dry_run: bool, plans_left: usize, can_wait: bool) -> Step {
+    match (decision.plan.is_empty(), decision.settling) {
+        _ if dry_run => Step::Stop(Stop::DryRun),
+        (false, _) if plans_left > 0 => Step::Act,
+        (false, _) => Step::Stop(Stop::GaveUp),
+        (true, true) if can_wait => Step::Wait,
+        (true, true) => Step::Stop(Stop::StillSettling),
+        (true, false) => Step::Stop(Stop::Converged),
+    }
+}
+
+/// Converges one resource.
+pub async fn reconcile<H: Handshake>(
+    h: &H,
+    id: &str,
+    settings: &Settings,
+    rec: &Recorder<'_>,
+) -> Report {
+    let mut report = Report::new(id);
+    let deadline = Instant::now() + settings.settle_timeout;
+    let mut plans_left = settings.max_rounds;
+    loop {
+        let observation = match h.observe(id).await {
+            Ok(Some(o)) => o,
+            Ok(None) => {
+                let d: Decision<H::Action> = Decision::new(
+                    Verdict::Skip,
+                    format!("{id} does not exist or is not visible"),
+                    None,
+                );
+                rec.decision(id, &d);
+                report.reason = d.reason;
+                return report;
+            }
+            Err(err) => {
+                rec.error(id, &err);
+                report.failed(&err);
+                report.reason = err.to_string();
+                return report;
+            }
+        };
+        let decision = h.decide(&observation);
+        rec.decision(id, &decision);
+        // After a write, a resource that reached a final state (a rejected peering) keeps
+        // the verdict of the decision that acted.
+        if report.actions.is_empty() || decision.verdict != Verdict::Skip {
+            report.verdict = decision.verdict;
+        }
+        report.reason = decision.reason.clone();
+
+        let can_wait = Instant::now() + settings.poll_interval < deadline;
+        match next_step(&decision, settings.dry_run, plans_left, can_wait) {
+            Step::Act => {
+                plans_left -= 1;
+                if !execute(h, &decision, id, settings, rec, &mut report).await {
+                    finish(&mut report, &decision, id, rec);
+                    return report;
+                }
+            }
+            Step::Wait => tokio::time::sleep(settings.poll_interval).await,
+            Step::Stop(stop) => {
+                match stop {
+                    Stop::Converged => {}
+                    Stop::DryRun => record_planned(&decision, id, rec, &mut report),
+                    Stop::StillSettling => {
+                        report.reason = format!(
+                            "{}; still settling, left to the next sweep",
+                            decision.reason
+                        );
+                    }
+                    Stop::GaveUp => {
+                        report.reason = format!(
+                            "{}; gave up after {} rounds",
+                            decision.reason, settings.max_rounds
+                        );
+                        report.counters.failures += 1;
+                    }
+                }
+                finish(&mut report, &decision, id, rec);
+                return report;
+            }
+        }
+    }
+}
+
+/// A dry run's plan: what would be written now, and what would follow.
+fn record_planned<A: Action>(
+    decision: &Decision<A>,
+    id: &str,
+    rec: &Recorder<'_>,
+    report: &mut Report,
+) {
+    let now = decision
+        .plan
+        .iter()
+        .map(|a| (a, "dry run: would be done now"));
+    let later = decision
+        .deferred
+        .iter()
+        .map(|a| (a, "dry run: would follow once the plan above takes effect"));
+    for (action, why) in now.chain(later) {
+        rec.action(
+            id,
+            Wrote {
+                verdict: decision.verdict,
+                requester: &decision.requester_account,
+                action,
+                outcome: Outcome::Planned,
+                reason: why.into(),
+                request_id: None,
+                error_code: None,
+            },
+        );
+        report.actions.push(ActionReport {
+            action: action.name(),
+            target: action.target(),
+            outcome: Outcome::Planned,
+            error: None,
+        });
+    }
+}
+
+/// Records findings and counts the verdict once, at the end of the resource's rounds.
+fn finish<A>(report: &mut Report, decision: &Decision<A>, id: &str, rec: &Recorder<'_>) {
+    for f in &decision.findings {
+        rec.finding(id, &decision.requester_account, f);
+    }
+    report.counters.conflicts += decision.findings.len() as u64;
+    report.findings = decision.findings.clone();
+    if decision.verdict == Verdict::Ignore {
+        report.counters.ignored += 1;
+    }
+}
+
+/// Runs one plan with bounded concurrency; returns whether every write succeeded.
+async fn execute<H: Handshake>(
+    h: &H,
+    decision: &Decision<H::Action>,
+    id: &str,
+    settings: &Settings,
+    rec: &Recorder<'_>,
+    report: &mut Report,
+) -> bool {
+    let mut results: Vec<(usize, Result<Written>)> = stream::iter(decision.plan.iter().enumerate())
+        .map(|(i, action)| async move { (i, h.act(action).await) })
+        .buffer_unordered(settings.concurrency.max(1))
+        .collect()
+        .await;
+    results.sort_by_key(|(i, _)| *i);
+    let mut all_written = true;
+    for (i, result) in results {
+        let action = &decision.plan[i];
+        let wrote = |outcome, reason, request_id, error_code| Wrote {
+            verdict: decision.verdict,
+            requester: &decision.requester_account,
+            action,
+            outcome,
+            reason,
+            request_id,
+            error_code,
+        };
+        let (wrote, error) = match result {
+            Ok(w) if w.already_done => (
+                wrote(
+                    Outcome::AlreadyDone,
+                    "AWS reports it already so".into(),
+                    w.request_id,
+                    None,
+                ),
+                None,
+            ),
+            Ok(w) => (
+                wrote(Outcome::Done, decision.reason.clone(), w.request_id, None),
+                None,
+            ),
+            Err(err) => {
+                all_written = false;
+                report.failed(&err);
+                (
+                    wrote(
+                        Outcome::Failed,
+                        err.to_string(),
+                        err.request_id().map(String::from),
+                        err.code().map(String::from),
+                    ),
+                    Some(err.to_string()),
+                )
+            }
+        };
+        if wrote.outcome == Outcome::Done {
+            match action.effect() {
+                Effect::Accepted => report.counters.accepted += 1,
+                Effect::Rejected => report.counters.rejected += 1,
+                Effect::None => {}
+            }
+        }
+        report.actions.push(ActionReport {
+            action: action.name(),
+            target: action.target(),
+            outcome: wrote.outcome,
+            error,
+        });
+        rec.action(id, wrote);
+    }
+    all_written
+}
+
+/// Runs one trigger: a sweep or one resource. Emits one EMF document. Fails (so Lambda
+/// and EventBridge retry) only when a retry can help, with the first such error as AWS gave
+/// it.
+pub async fn run<H: Handshake>(
+    h: &H,
+    trigger: &Trigger,
+    settings: &Settings,
+    sink: &dyn Sink,
+    invocation_id: Option<String>,
+) -> Result<InvocationReport> {
+    let mut settings = settings.clone();
+    settings.dry_run |= trigger.dry_run;
+    let rec = Recorder {
+        sink,
+        kind: H::KIND,
+        trigger: trigger.source.clone(),
+        invocation_id,
+        dry_run: settings.dry_run,
+    };
+    let mut invocation = InvocationReport {
+        handshake: H::KIND,
+        trigger: trigger.source.clone(),
+        dry_run: settings.dry_run,
+        checks: Vec::new(),
+        reports: Vec::new(),
+        counters: Counters::default(),
+        error: None,
+    };
+    let mut retry: Option<Error> = None;
+    let mut failed = |what: &str, err: Error, invocation: &mut InvocationReport| {
+        rec.error(what, &err);
+        invocation.counters.failures += 1;
+        invocation.error = Some(err.to_string());
+        if err.is_retryable() && retry.is_none() {
+            retry = Some(err);
+        }
+    };
+    // A failed check does not stop the resources: it is recorded, counted, and fails the
+    // invocation (after the resources) only when a retry can help.
+    match h.checks().await {
+        Ok(checks) => {
+            for check in checks {
+                rec.status(&check);
+                invocation.counters.conflicts += check.findings.len() as u64;
+                invocation.checks.push(check);
+            }
+        }
+        Err(err) => failed("checks", err, &mut invocation),
+    }
+    let ids = match &trigger.target {
+        Target::One(id) => vec![id.clone()],
+        Target::Sweep => match h.sweep().await {
+            Ok(ids) => ids,
+            Err(err) => {
+                failed("sweep", err, &mut invocation);
+                Vec::new()
+            }
+        },
+    };
+    for id in ids {
+        let mut report = reconcile(h, &id, &settings, &rec).await;
+        invocation.counters.add(&report.counters);
+        if retry.is_none() {
+            retry = report.retry.take();
+        }
+        invocation.reports.push(report);
+    }
+    sink.metrics(
+        &invocation
+            .counters
+            .to_emf(&settings.metrics_namespace, H::KIND),
+    );
+    match retry {
+        Some(err) => Err(err),
+        None => Ok(invocation),
+    }
+}
+
+/// The whole invocation from a raw event: parse it, run it, answer. A malformed event is
+/// recorded and answered with an error, and changes nothing.
+pub async fn handle<H: Handshake>(
+    h: &H,
+    event: &Value,
+    settings: &Settings,
+    sink: &dyn Sink,
+    invocation_id: Option<String>,
+) -> Result<Value> {
+    let trigger = match trigger::parse(&H::IDS, event) {
+        Ok(t) => t,
+        Err(err) => return Ok(refuse_event(H::KIND, &err, settings, sink, invocation_id)),
+    };
+    let report = run(h, &trigger, settings, sink, invocation_id).await?;
+    Ok(serde_json::to_value(report).unwrap_or(Value::Null))
+}
+
+/// A malformed event: one `error` record, `Failures` = 1, no writes, and the error as the
+/// answer.
+fn refuse_event(
+    kind: &'static str,
+    err: &Error,
+    settings: &Settings,
+    sink: &dyn Sink,
+    invocation_id: Option<String>,
+) -> Value {
+    let rec = Recorder {
+        sink,
+        kind,
+        trigger: "unrecognised".into(),
+        invocation_id,
+        dry_run: settings.dry_run,
+    };
+    rec.error("-", err);
+    let counters = Counters {
+        failures: 1,
+        ..Counters::default()
+    };
+    sink.metrics(&counters.to_emf(&settings.metrics_namespace, kind));
+    serde_json::json!({"handshake": kind, "error": err.to_string()})
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,270 @@
+//! The loop's exit logic, and the loop itself over a scripted handshake: settling, giving up,
+//! and how a retryable failure reaches Lambda.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::*;
+use crate::audit::MemorySink;
+use crate::trigger::IdSpec;
+
+fn decision(plan: &[&'static str], settling: bool) -> Decision<&'static str> {
+    let mut d = Decision::new(Verdict::Accept, "scripted", None);
+    d.plan = plan.to_vec();
+    d.settling = settling;
+    d
+}
+
+#[test]
+fn exit_logic() {
+    let cases = [
+        // (plan, settling, dry run, plans left, can wait) -> step
+        (&["w"][..], false, false, 1, true, Step::Act),
+        (&["w"][..], false, false, 0, true, Step::Stop(Stop::GaveUp)),
+        (&["w"][..], false, true, 5, true, Step::Stop(Stop::DryRun)),
+        (&[][..], true, false, 5, true, Step::Wait),
+        (&[][..], true, false, 0, true, Step::Wait),
+        (
+            &[][..],
+            true,
+            false,
+            5,
+            false,
+            Step::Stop(Stop::StillSettling),
+        ),
+        (&[][..], true, true, 5, true, Step::Stop(Stop::DryRun)),
+        (&[][..], false, false, 5, true, Step::Stop(Stop::Converged)),
+        (&[][..], false, false, 0, false, Step::Stop(Stop::Converged)),
+    ];
+    for (plan, settling, dry_run, left, can_wait, step) in cases {
+        let d = decision(plan, settling);
+        assert_eq!(
+            next_step(&d, dry_run, left, can_wait),
+            step,
+            "plan {plan:?}, settling {settling}, dry run {dry_run}, {left} left, can wait {can_wait}"
+        );
+    }
+}
+
+impl Action for &'static str {
+    fn name(&self) -> &'static str {
+        "scripted-write"
+    }
+    fn target(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// A handshake whose decisions follow a script, one per observation (the last repeats), and
+/// whose writes answer `write`.
+struct Scripted {
+    script: Vec<Decision<&'static str>>,
+    looks: AtomicUsize,
+    writes: AtomicUsize,
+    write: fn() -> Result<Written>,
+}
+
+impl Scripted {
+    fn new(script: Vec<Decision<&'static str>>) -> Self {
+        Self {
+            script,
+            looks: AtomicUsize::new(0),
+            writes: AtomicUsize::new(0),
+            write: || Ok(Written::default()),
+        }
+    }
+}
+
+impl Handshake for Scripted {
+    type Observation = usize;
+    type Action = &'static str;
+    const KIND: &'static str = "scripted";
+    const IDS: IdSpec = IdSpec {
+        field: "id",
+        valid: |_| true,
+        events: &[],
+    };
+
+    async fn observe(&self, _id: &str) -> Result<Option<usize>> {
+        Ok(Some(self.looks.fetch_add(1, Ordering::SeqCst)))
+    }
+
+    fn decide(&self, look: &usize) -> Decision<&'static str> {
+        self.script[(*look).min(self.script.len() - 1)].clone()
+    }
+
+    async fn act(&self, _action: &&'static str) -> Result<Written> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        (self.write)()
+    }
+
+    async fn sweep(&self) -> Result<Vec<String>> {
+        Ok(vec!["r-1".into()])
+    }
+}
+
+fn fast(max_rounds: usize, settle: Duration) -> Settings {
+    Settings {
+        settle_timeout: settle,
+        poll_interval: Duration::from_millis(5),
+        max_rounds,
+        ..Settings::default()
+    }
+}
+
+async fn reconcile_once(h: &Scripted, settings: &Settings) -> (Report, MemorySink) {
+    let sink = MemorySink::default();
+    let rec = Recorder {
+        sink: &sink,
+        kind: "scripted",
+        trigger: "test".into(),
+        invocation_id: None,
+        dry_run: settings.dry_run,
+    };
+    let report = reconcile(h, "r-1", settings, &rec).await;
+    (report, sink)
+}
+
+#[tokio::test]
+async fn a_plan_that_never_takes_effect_gives_up_after_max_rounds() {
+    let h = Scripted::new(vec![decision(&["w"], false)]);
+    let (report, sink) = reconcile_once(&h, &fast(3, Duration::from_secs(5))).await;
+    assert_eq!(h.writes.load(Ordering::SeqCst), 3, "one write per round");
+    assert!(
+        report.reason.ends_with("; gave up after 3 rounds"),
+        "{}",
+        report.reason
+    );
+    assert_eq!(report.counters.failures, 1);
+    assert_eq!(report.actions.len(), 3);
+    let decisions = sink
+        .records()
+        .iter()
+        .filter(|r| r["record"] == "decision")
+        .count();
+    assert_eq!(decisions, 4, "three plans executed, a fourth still planned");
+}
+
+#[tokio::test]
+async fn a_resource_still_settling_at_the_deadline_is_left_to_the_next_sweep() {
+    let h = Scripted::new(vec![decision(&[], true)]);
+    let (report, _) = reconcile_once(&h, &fast(1, Duration::from_millis(40))).await;
+    assert!(
+        report
+            .reason
+            .ends_with("; still settling, left to the next sweep"),
+        "{}",
+        report.reason
+    );
+    assert_eq!(report.counters.failures, 0);
+    assert!(
+        h.looks.load(Ordering::SeqCst) > 2,
+        "waiting takes no write rounds: it looks again until the deadline"
+    );
+    assert_eq!(h.writes.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn waiting_then_converging_uses_the_rounds_for_writes_only() {
+    // accept; settle twice; write the rest; in sync.
+    let h = Scripted::new(vec![
+        decision(&["accept"], false),
+        decision(&[], true),
+        decision(&[], true),
+        decision(&["route", "dns"], false),
+        decision(&[], false),
+    ]);
+    let (report, _) = reconcile_once(&h, &fast(2, Duration::from_secs(5))).await;
+    assert_eq!(report.reason, "scripted");
+    assert_eq!(report.counters.failures, 0);
+    assert_eq!(h.writes.load(Ordering::SeqCst), 3);
+    assert_eq!(h.looks.load(Ordering::SeqCst), 5);
+}
+
+#[tokio::test]
+async fn a_retryable_failure_fails_the_invocation_with_the_aws_error_itself() {
+    let mut h = Scripted::new(vec![decision(&["w"], false)]);
+    h.write = || {
+        Err(Error::Aws {
+            operation: "CreateRoute",
+            code: "RequestLimitExceeded".into(),
+            message: "Request limit exceeded.".into(),
+            request_id: Some("req-0001".into()),
+            retryable: true,
+        })
+    };
+    let sink = MemorySink::default();
+    let err = handle(
+        &h,
+        &json!({"sweep": true}),
+        &fast(3, Duration::ZERO),
+        &sink,
+        None,
+    )
+    .await
+    .expect_err("retryable");
+    assert_eq!(err.code(), Some("RequestLimitExceeded"));
+    assert_eq!(err.request_id(), Some("req-0001"));
+    assert!(err.is_retryable());
+    let failed: Vec<_> = sink
+        .records()
+        .into_iter()
+        .filter(|r| r["outcome"] == "failed")
+        .collect();
+    assert_eq!(
+        failed.len(),
+        1,
+        "the write is not repeated within the round"
+    );
+    assert_eq!(failed[0]["errorCode"], "RequestLimitExceeded");
+    assert_eq!(sink.metric_documents()[0]["Failures"], 1);
+}
+
+#[tokio::test]
+async fn a_permanent_failure_is_recorded_and_the_invocation_answers() {
+    let mut h = Scripted::new(vec![decision(&["w"], false)]);
+    h.write = || {
+        Err(Error::Aws {
+            operation: "CreateRoute",
+            code: "UnauthorizedOperation".into(),
+            message: "not allowed".into(),
+            request_id: Some("req-0002".into()),
+            retryable: false,
+        })
+    };
+    let sink = MemorySink::default();
+    let answer = handle(
+        &h,
+        &json!({"sweep": true}),
+        &fast(3, Duration::ZERO),
+        &sink,
+        None,
+    )
+    .await
+    .expect("answered");
+    assert_eq!(answer["counters"]["Failures"], 1);
+    assert_eq!(answer["reports"][0]["actions"][0]["outcome"], "failed");
+    assert_eq!(h.writes.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_dry_run_records_the_plan_and_what_would_follow() {
+    let mut d = decision(&["accept"], false);
+    d.deferred = vec!["route"];
+    let h = Scripted::new(vec![d]);
+    let settings = Settings {
+        dry_run: true,
+        ..fast(3, Duration::ZERO)
+    };
+    let (report, sink) = reconcile_once(&h, &settings).await;
+    assert_eq!(h.writes.load(Ordering::SeqCst), 0);
+    let planned: Vec<_> = report.actions.iter().map(|a| a.target.clone()).collect();
+    assert_eq!(planned, ["accept", "route"]);
+    assert!(sink
+        .records()
+        .iter()
+        .filter(|r| r["record"] == "action")
+        .all(|r| r["outcome"] == "planned"));
+}
