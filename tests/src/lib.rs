@@ -152,19 +152,24 @@ impl Emulator {
     }
 
     /// The environment Lambda gives a function with the execution role `role`: its temporary
-    /// credentials and Region, plus (only here) the emulator's endpoint.
-    pub async fn function_env(&self, role: &str) -> Vec<(String, String)> {
+    /// credentials and Region, plus (only here) the emulator's endpoint; then `vars`, the
+    /// function's own variables (a later one replaces an earlier one of the same name).
+    pub async fn function_env(&self, role: &str, vars: &[(&str, &str)]) -> Vec<(String, String)> {
         let c = self.role_credentials(CUSTOMER, role).await;
-        [
+        let lambda = [
             ("AWS_ACCESS_KEY_ID", c.access_key_id()),
             ("AWS_SECRET_ACCESS_KEY", c.secret_access_key()),
             ("AWS_SESSION_TOKEN", c.session_token().unwrap_or_default()),
             ("AWS_REGION", REGION),
             ("AWS_ENDPOINT_URL", &self.endpoint),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+            ("METRICS_NAMESPACE", "AstroHandshake"),
+        ];
+        let mut env: Vec<(String, String)> = Vec::new();
+        for (k, v) in lambda.iter().chain(vars) {
+            env.retain(|(name, _)| name != k);
+            env.push((k.to_string(), v.to_string()));
+        }
+        env
     }
 
     fn config_with(&self, credentials: Credentials) -> SdkConfig {
@@ -185,6 +190,21 @@ impl Drop for Emulator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// One invocation of a handshake in process, through the engine, with the real adapters: its
+/// answer and its audit trail. Panics when the invocation fails (a retryable error).
+pub async fn invoke<H: handshake::engine::Handshake>(
+    h: &H,
+    settings: &handshake::engine::Settings,
+    event: &serde_json::Value,
+) -> (serde_json::Value, handshake::audit::MemorySink) {
+    let sink = handshake::audit::MemorySink::default();
+    let answer =
+        handshake::engine::handle(h, event, settings, &sink, Some("test-invocation".into()))
+            .await
+            .expect("invocation succeeds");
+    (answer, sink)
 }
 
 /// The writes an invocation recorded, as (action, outcome) pairs.

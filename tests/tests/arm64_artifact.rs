@@ -137,17 +137,17 @@ async fn the_packaged_peering_bootstrap_finishes_a_handshake_under_qemu() {
     let vendor_vpc = scenario::vpc(&vendor, ASTRO_CIDR).await;
     let pcx = scenario::request_peering(&vendor, &vendor_vpc, &customer_vpc, CUSTOMER).await;
 
-    let mut env = emulator.function_env(roles::PEERING).await;
-    env.extend(
-        [
-            ("ASTRO_ACCOUNT_IDS", ASTRO),
-            ("ASTRO_CIDRS", ASTRO_CIDR),
-            ("ACCEPTER_VPC_IDS", customer_vpc.as_str()),
-            ("METRICS_NAMESPACE", "AstroHandshake"),
-            ("DRY_RUN", "false"),
-        ]
-        .map(|(k, v)| (k.to_string(), v.to_string())),
-    );
+    let env = emulator
+        .function_env(
+            roles::PEERING,
+            &[
+                ("ASTRO_ACCOUNT_IDS", ASTRO),
+                ("ASTRO_CIDRS", ASTRO_CIDR),
+                ("ACCEPTER_VPC_IDS", &customer_vpc),
+                ("DRY_RUN", "false"),
+            ],
+        )
+        .await;
     let lambda =
         LambdaHarness::launch(Launch::arm64(&packaged("PeeringFunction"), "peering"), &env);
     let response = lambda
@@ -239,7 +239,6 @@ async fn every_other_packaged_bootstrap_answers_a_sweep_under_qemu() {
         ("ASTRO_ACCOUNT_IDS", ASTRO),
         ("ASTRO_CIDRS", ASTRO_CIDR),
         ("ACCEPTER_VPC_IDS", customer_vpc.as_str()),
-        ("METRICS_NAMESPACE", "AstroHandshake"),
         ("DRY_RUN", "false"),
     ];
     struct Case<'a> {
@@ -284,13 +283,8 @@ async fn every_other_packaged_bootstrap_answers_a_sweep_under_qemu() {
             .find(|(id, _)| *id == logical_id)
             .map(|(_, b)| *b)
             .expect("a function of the template");
-        let mut env = emulator.function_env(role).await;
-        env.extend(
-            common
-                .iter()
-                .chain(vars.iter())
-                .map(|(k, v)| (k.to_string(), v.to_string())),
-        );
+        let vars: Vec<(&str, &str)> = common.iter().chain(vars.iter()).copied().collect();
+        let env = emulator.function_env(role, &vars).await;
         let lambda = LambdaHarness::launch(Launch::arm64(&packaged(logical_id), binary), &env);
         let response = lambda
             .invoke(&json!({"sweep": true}))

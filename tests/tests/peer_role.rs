@@ -14,12 +14,11 @@ use std::collections::BTreeMap;
 use handshake::audit::MemorySink;
 use handshake::aws::cloudformation::CloudFormation;
 use handshake::aws::ec2::Ec2;
-use handshake::engine;
-use handshake::peer_role::{PeerRoleConfig, PeerRoleHandshake, StackPort, StackUpdate};
+use handshake::peer_role::{PeerRoleConfig, PeerRoleHandshake, PeerRolePort, StackUpdate};
 use integration::lambda::{binary, sample_event, LambdaHarness};
 use integration::stack::{self, CustomerStack};
 use integration::{
-    actions, metric, records_of, roles, scenario, Emulator, ASTRO, CUSTOMER, REGION, STRANGER,
+    actions, metric, records_of, roles, scenario, Emulator, ASTRO, CUSTOMER, STRANGER,
 };
 use serde_json::{json, Value};
 
@@ -35,8 +34,7 @@ struct World {
     customer: aws_sdk_ec2::Client,
     vendor: aws_sdk_ec2::Client,
     /// What the peer-role function acts with: its own execution role.
-    function: aws_sdk_cloudformation::Client,
-    function_ec2: aws_sdk_ec2::Client,
+    function: aws_config::SdkConfig,
     customer_vpc: String,
     vendor_vpc: String,
 }
@@ -67,8 +65,7 @@ impl World {
         Self {
             cfn: aws_sdk_cloudformation::Client::new(&customer_config),
             customer: aws_sdk_ec2::Client::new(&customer_config),
-            function: aws_sdk_cloudformation::Client::new(&function_config),
-            function_ec2: aws_sdk_ec2::Client::new(&function_config),
+            function: function_config,
             emulator,
             stack,
             vendor,
@@ -118,8 +115,8 @@ impl World {
 
     fn handshake(&self, config: PeerRoleConfig) -> PeerRoleHandshake<CloudFormation, Ec2> {
         PeerRoleHandshake::new(
-            CloudFormation::new(self.function.clone()),
-            Ec2::new(self.function_ec2.clone()),
+            CloudFormation::from_sdk(&self.function),
+            Ec2::from_sdk(&self.function),
             config,
         )
     }
@@ -127,18 +124,7 @@ impl World {
     /// One invocation of the customer side, in process, with the real adapters.
     async fn reconcile(&self, config: PeerRoleConfig, event: &Value) -> (Value, MemorySink) {
         let settings = config.settings();
-        let handshake = self.handshake(config);
-        let sink = MemorySink::default();
-        let response = engine::handle(
-            &handshake,
-            event,
-            &settings,
-            &sink,
-            Some("test-invocation".into()),
-        )
-        .await
-        .expect("invocation succeeds");
-        (response, sink)
+        integration::invoke(&self.handshake(config), &settings, event).await
     }
 
     async fn stack(&self) -> aws_sdk_cloudformation::types::Stack {
@@ -396,7 +382,7 @@ async fn no_updates_to_be_performed_counts_as_done() {
         ],
         client_request_token: None,
     };
-    let written = CloudFormation::new(w.function.clone())
+    let written = CloudFormation::from_sdk(&w.function)
         .update(&update)
         .await
         .expect("already done, not an error");
@@ -447,34 +433,9 @@ async fn a_missing_stack_is_a_finding_not_an_error() {
 async fn the_peer_role_binary_removes_the_role_through_the_lambda_runtime() {
     let w = World::new("true", LATER).await;
     let pcx = w.active_peering(&w.vendor, &w.vendor_vpc).await;
-    let credentials = w
-        .emulator
-        .role_credentials(CUSTOMER, roles::PEER_ROLE)
-        .await;
-    let mut env = w.vars(
-        LATER,
-        &[
-            ("DRY_RUN", "false"),
-            ("METRICS_NAMESPACE", "AstroHandshake"),
-        ],
-    );
-    env.extend([
-        (
-            "AWS_ACCESS_KEY_ID".to_string(),
-            credentials.access_key_id().to_string(),
-        ),
-        (
-            "AWS_SECRET_ACCESS_KEY".to_string(),
-            credentials.secret_access_key().to_string(),
-        ),
-        (
-            "AWS_SESSION_TOKEN".to_string(),
-            credentials.session_token().unwrap_or_default().to_string(),
-        ),
-        ("AWS_REGION".to_string(), REGION.to_string()),
-        ("AWS_ENDPOINT_URL".to_string(), w.emulator.endpoint.clone()),
-        ("AWS_MAX_ATTEMPTS".to_string(), "1".to_string()),
-    ]);
+    let vars = w.vars(LATER, &[("DRY_RUN", "false"), ("AWS_MAX_ATTEMPTS", "1")]);
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let env = w.emulator.function_env(roles::PEER_ROLE, &vars).await;
     let harness = LambdaHarness::start(&binary("peer-role"), &env);
 
     let response = harness

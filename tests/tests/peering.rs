@@ -4,7 +4,6 @@
 use aws_sdk_ec2::Client;
 use handshake::audit::MemorySink;
 use handshake::aws::ec2::Ec2;
-use handshake::engine;
 use handshake::peering::{PeeringConfig, PeeringHandshake};
 use integration::lambda::sample_event;
 use integration::{
@@ -22,7 +21,7 @@ struct World {
     vendor: Client,
     customer: Client,
     /// What the peering function acts with: its own execution role.
-    function: Client,
+    function: aws_config::SdkConfig,
     customer_vpc: String,
     main_rtb: String,
     tagged_rtb: String,
@@ -35,7 +34,7 @@ impl World {
         let emulator = Emulator::start();
         let vendor = Client::new(&emulator.account(vendor_account).await);
         let customer = Client::new(&emulator.account(CUSTOMER).await);
-        let function = Client::new(&emulator.function(roles::PEERING).await);
+        let function = emulator.function(roles::PEERING).await;
         let customer_vpc = scenario::vpc(&customer, "10.0.0.0/16").await;
         let main_rtb = scenario::main_route_table(&customer, &customer_vpc).await;
         let tagged_rtb = scenario::route_table(&customer, &customer_vpc, &[("astro", "yes")]).await;
@@ -75,20 +74,10 @@ impl World {
     async fn reconcile(&self, config: PeeringConfig, event: &Value) -> (Value, MemorySink) {
         let settings = config.settings();
         let handshake = PeeringHandshake {
-            port: Ec2::new(self.function.clone()),
+            port: Ec2::from_sdk(&self.function),
             config,
         };
-        let sink = MemorySink::default();
-        let response = engine::handle(
-            &handshake,
-            event,
-            &settings,
-            &sink,
-            Some("test-invocation".into()),
-        )
-        .await
-        .expect("invocation succeeds");
-        (response, sink)
+        integration::invoke(&handshake, &settings, event).await
     }
 
     async fn all_tables_route(&self, pcx: &str) -> [bool; 3] {

@@ -3,41 +3,26 @@
 
 use aws_sdk_ec2::Client;
 use integration::lambda::{binary, sample_event, LambdaHarness};
-use integration::{records_of, roles, scenario, Emulator, ASTRO, CUSTOMER, REGION};
+use integration::{records_of, roles, scenario, Emulator, ASTRO, CUSTOMER};
 use serde_json::json;
 
 const PLACEHOLDER: &str = "pcx-0123456789abcdef0";
 
-/// The environment Lambda would give the function: the template's variables, the
-/// execution role's temporary credentials, and (only here) the emulator's endpoint.
+/// The environment Lambda would give the function: its role's temporary credentials, the
+/// template's variables, and (only here) the emulator's endpoint.
 async fn function_env(
     emulator: &Emulator,
     accepter_vpc: &str,
     extra: &[(&str, &str)],
 ) -> Vec<(String, String)> {
-    let creds = emulator.role_credentials(CUSTOMER, roles::PEERING).await;
-    let mut env: Vec<(String, String)> = extra
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    for (k, v) in [
-        ("AWS_ACCESS_KEY_ID", creds.access_key_id()),
-        ("AWS_SECRET_ACCESS_KEY", creds.secret_access_key()),
-        (
-            "AWS_SESSION_TOKEN",
-            creds.session_token().unwrap_or_default(),
-        ),
-        ("AWS_REGION", REGION),
-        ("AWS_ENDPOINT_URL", &emulator.endpoint),
+    let mut vars = vec![
         ("ASTRO_ACCOUNT_IDS", ASTRO),
         ("ASTRO_CIDRS", "10.100.0.0/16"),
         ("ACCEPTER_VPC_IDS", accepter_vpc),
         ("ACCEPT_WAIT_SECONDS", "10"),
-        ("METRICS_NAMESPACE", "AstroHandshake"),
-    ] {
-        env.push((k.to_string(), v.to_string()));
-    }
-    env
+    ];
+    vars.extend_from_slice(extra);
+    emulator.function_env(roles::PEERING, &vars).await
 }
 
 #[tokio::test]
@@ -123,11 +108,6 @@ async fn peering_lambda_answers_a_malformed_event_without_writing() {
 async fn peering_lambda_refuses_to_start_on_bad_configuration() {
     let emulator = Emulator::start();
     let env = function_env(&emulator, "vpc-0000c0c0", &[("ASTRO_CIDRS", "0.0.0.0/0")]).await;
-    // Keep only the bad ASTRO_CIDRS.
-    let env: Vec<_> = env
-        .into_iter()
-        .filter(|(k, v)| k != "ASTRO_CIDRS" || v == "0.0.0.0/0")
-        .collect();
     let mut lambda = LambdaHarness::start(&binary("peering"), &env);
     let status = lambda
         .function_exit()
@@ -158,9 +138,8 @@ async fn four_concurrent_instances_sweeping_the_same_requests_converge() {
         requests.push((pcx, cidr));
     }
 
-    let mut env = function_env(&emulator, &customer_vpc, &[]).await;
-    env.retain(|(k, _)| k != "ASTRO_CIDRS");
-    env.push(("ASTRO_CIDRS".into(), CIDRS.join(",")));
+    let cidrs = CIDRS.join(",");
+    let env = function_env(&emulator, &customer_vpc, &[("ASTRO_CIDRS", &cidrs)]).await;
     let instances: Vec<LambdaHarness> = (0..4)
         .map(|_| LambdaHarness::start(&binary("peering"), &env))
         .collect();

@@ -7,7 +7,6 @@ use aws_sdk_ec2::types::Filter;
 use aws_sdk_ec2::Client;
 use handshake::audit::MemorySink;
 use handshake::aws::tgw::TgwAws;
-use handshake::engine;
 use handshake::tgw::{TgwConfig, TgwHandshake};
 use integration::lambda::{binary, sample_event, LambdaHarness};
 use integration::{
@@ -110,20 +109,10 @@ impl World {
         let settings = config.settings();
         let sdk = self.emulator.function(roles::TRANSIT_GATEWAY).await;
         let handshake = TgwHandshake {
-            port: TgwAws::from_conf(&sdk),
+            port: TgwAws::from_sdk(&sdk),
             config,
         };
-        let sink = MemorySink::default();
-        let response = engine::handle(
-            &handshake,
-            event,
-            &settings,
-            &sink,
-            Some("test-invocation".into()),
-        )
-        .await
-        .expect("invocation succeeds");
-        (response, sink)
+        integration::invoke(&handshake, &settings, event).await
     }
 
     async fn state(&self, attachment: &str) -> String {
@@ -669,37 +658,9 @@ async fn unknown_attachment_id_is_skipped() {
 async fn lambda_binary_finishes_the_handshake() {
     let w = World::new(false).await;
     let (att, _) = w.attach_from(ASTRO, ASTRO_CIDR).await;
-    let creds = w
-        .emulator
-        .role_credentials(CUSTOMER, roles::TRANSIT_GATEWAY)
-        .await;
-    let mut env: Vec<(String, String)> = w
-        .vars(&[])
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    env.extend([
-        (
-            "METRICS_NAMESPACE".to_string(),
-            "AstroHandshake".to_string(),
-        ),
-        ("AWS_ENDPOINT_URL".into(), w.emulator.endpoint.clone()),
-        ("AWS_REGION".into(), REGION.into()),
-        (
-            "AWS_ACCESS_KEY_ID".into(),
-            creds.access_key_id().to_string(),
-        ),
-        (
-            "AWS_SECRET_ACCESS_KEY".into(),
-            creds.secret_access_key().to_string(),
-        ),
-        (
-            "AWS_SESSION_TOKEN".into(),
-            creds.session_token().unwrap_or_default().to_string(),
-        ),
-        ("AWS_MAX_ATTEMPTS".into(), "1".into()),
-        ("RUST_LOG".into(), "warn".into()),
-    ]);
+    let mut vars = w.vars(&[]);
+    vars.extend([("AWS_MAX_ATTEMPTS", "1"), ("RUST_LOG", "warn")]);
+    let env = w.emulator.function_env(roles::TRANSIT_GATEWAY, &vars).await;
     let harness = LambdaHarness::start(&binary("transit-gateway"), &env);
 
     let response = harness.invoke(&created_event(&att)).expect("invocation");

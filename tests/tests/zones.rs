@@ -12,7 +12,9 @@ use aws_sdk_route53::types::{
 };
 use aws_sdk_route53::Client as Route53;
 use handshake::audit::MemorySink;
+use handshake::aws::ec2::Ec2 as Ec2Adapter;
 use handshake::aws::route53::Route53 as Route53Adapter;
+use handshake::aws::tgw::TgwAws;
 use handshake::zones::{self, ZonesConfig, ZonesHandshake};
 use integration::lambda::{binary, sample_event, LambdaHarness};
 use integration::{
@@ -168,11 +170,8 @@ impl World {
         ZonesConfig::read(&vars).expect("configuration")
     }
 
-    fn handshake(&self, config: ZonesConfig) -> ZonesHandshake<Route53Adapter> {
-        ZonesHandshake {
-            port: Route53Adapter::from_sdk(&self.function_sdk).expect("region"),
-            config,
-        }
+    fn handshake(&self, config: ZonesConfig) -> ZonesHandshake<Route53Adapter, Ec2Adapter, TgwAws> {
+        handshake_over(&self.function_sdk, config)
     }
 
     /// One invocation of the customer side, in process, with the real Route 53 adapter.
@@ -186,26 +185,31 @@ impl World {
         (response, sink)
     }
 
-    /// The function's environment for the binary: the customer's credentials and the emulator.
+    /// The function's environment for the binary: its role's credentials, the emulator, and
+    /// the configuration.
     async fn lambda_env(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-        let c = self.emulator.role_credentials(CUSTOMER, roles::ZONES).await;
-        let mut env: Vec<(String, String)> = vec![
-            ("AWS_ACCESS_KEY_ID".into(), c.access_key_id().into()),
-            ("AWS_SECRET_ACCESS_KEY".into(), c.secret_access_key().into()),
-            (
-                "AWS_SESSION_TOKEN".into(),
-                c.session_token().unwrap_or_default().into(),
-            ),
-            ("AWS_REGION".into(), REGION.into()),
-            ("AWS_ENDPOINT_URL".into(), self.emulator.endpoint.clone()),
-            ("AWS_MAX_ATTEMPTS".into(), "1".into()),
-            ("ASTRO_ACCOUNT_IDS".into(), ASTRO.into()),
-            ("ASTRO_CIDRS".into(), ASTRO_CIDR.into()),
-            ("ACCEPTER_VPC_IDS".into(), self.customer_vpc.clone()),
-            ("PRIVATE_HOSTED_ZONE_IDS".into(), self.zone.clone()),
+        let mut vars = vec![
+            ("AWS_MAX_ATTEMPTS", "1"),
+            ("ASTRO_ACCOUNT_IDS", ASTRO),
+            ("ASTRO_CIDRS", ASTRO_CIDR),
+            ("ACCEPTER_VPC_IDS", &self.customer_vpc),
+            ("PRIVATE_HOSTED_ZONE_IDS", &self.zone),
         ];
-        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        env
+        vars.extend_from_slice(extra);
+        self.emulator.function_env(roles::ZONES, &vars).await
+    }
+}
+
+/// The zones handshake over the real adapters, acting with `sdk`.
+fn handshake_over(
+    sdk: &SdkConfig,
+    config: ZonesConfig,
+) -> ZonesHandshake<Route53Adapter, Ec2Adapter, TgwAws> {
+    ZonesHandshake {
+        port: Route53Adapter::from_sdk(sdk),
+        peerings: Ec2Adapter::from_sdk(sdk),
+        attachments: TgwAws::from_sdk(sdk),
+        config,
     }
 }
 
@@ -538,10 +542,7 @@ async fn unreachable_route53_fails_the_invocation_for_a_retry() {
         .to_builder()
         .endpoint_url(format!("http://127.0.0.1:{}", integration::free_port()))
         .build();
-    let h = ZonesHandshake {
-        port: Route53Adapter::from_sdk(&unreachable).unwrap(),
-        config,
-    };
+    let h = handshake_over(&unreachable, config);
     let sink = MemorySink::default();
     let err = zones::handle(&h, &zone_event(&w.zone), &settings, &sink, None)
         .await
@@ -795,7 +796,7 @@ async fn zones_binary_runs_through_the_lambda_runtime_and_the_command_line() {
 async fn adapter_maps_already_done_answers_and_keeps_real_conflicts() {
     use handshake::zones::{VpcRef, ZonesPort};
     let w = World::new().await;
-    let port = Route53Adapter::from_sdk(&w.function_sdk).unwrap();
+    let port = Route53Adapter::from_sdk(&w.function_sdk);
     let customer_vpc = VpcRef::new(w.customer_vpc.clone(), REGION);
     let vendor_vpc = VpcRef::new(w.vendor_vpc.clone(), REGION);
 

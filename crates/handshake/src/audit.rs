@@ -131,21 +131,6 @@ impl Sink for MemorySink {
     }
 }
 
-/// Sends every record to two sinks (stdout and the invocation's memory).
-pub struct Tee<'a>(pub &'a dyn Sink, pub &'a dyn Sink);
-
-impl Sink for Tee<'_> {
-    fn record(&self, record: &AuditRecord) {
-        self.0.record(record);
-        self.1.record(record);
-    }
-
-    fn metrics(&self, document: &serde_json::Value) {
-        self.0.metrics(document);
-        self.1.metrics(document);
-    }
-}
-
 pub fn now_ms() -> u128 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -34,6 +34,19 @@ pub fn is_tgw_route_table_id(value: &str) -> bool {
     prefixed_hex(value, "tgw-rtb-")
 }
 
+/// A hosted zone id as the API gives it (`Z` and letters/digits), without `/hostedzone/`.
+pub fn is_zone_id(value: &str) -> bool {
+    (1..=32).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// `Z123` from `Z123` or `/hostedzone/Z123`.
+pub fn bare_zone_id(value: &str) -> &str {
+    value.trim().trim_start_matches("/hostedzone/")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +63,14 @@ mod tests {
         assert!(is_tgw_attachment_id("tgw-attach-0123456789abcdef0"));
         assert!(!is_tgw_id("tgw-attach-0123456789abcdef0"));
         assert!(is_tgw_route_table_id("tgw-rtb-0123456789abcdef0"));
+    }
+
+    #[test]
+    fn zone_ids() {
+        assert!(is_zone_id("Z1RWWTK7Y8UDDQ"));
+        assert!(!is_zone_id("/hostedzone/Z1"));
+        assert!(!is_zone_id("z1rww"));
+        assert!(!is_zone_id(""));
+        assert_eq!(bare_zone_id("/hostedzone/Z1"), "Z1");
     }
 }

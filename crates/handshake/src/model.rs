@@ -2,6 +2,58 @@
 
 use std::collections::BTreeMap;
 
+/// An AWS enumeration as the pure layer sees it: one variant per value, parsed once by the
+/// adapters, and `Other` for a value this version does not know (kept as AWS spelt it).
+macro_rules! aws_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+            Other(String),
+        }
+
+        impl $name {
+            pub fn parse(text: &str) -> Self {
+                match text {
+                    $($text => Self::$variant,)+
+                    other => Self::Other(other.to_string()),
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $text,)+
+                    Self::Other(text) => text,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        /// Test fixtures spell values as AWS does.
+        #[cfg(test)]
+        impl From<&str> for $name {
+            fn from(text: &str) -> Self {
+                Self::parse(text)
+            }
+        }
+    };
+}
+pub(crate) use aws_enum;
+
+aws_enum! {
+    /// A VPC or Transit Gateway route's state.
+    RouteState {
+        Active = "active",
+        Blackhole = "blackhole",
+    }
+}
+
 /// A route table as observed from the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteTable {
@@ -16,10 +68,54 @@ pub struct RouteTable {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
     pub destination: String,
-    /// The target's id (`pcx-`, `tgw-`, `igw-`, `local`, ...), or `unknown`.
-    pub target: String,
-    /// `active` or `blackhole`.
-    pub state: String,
+    pub target: RouteTarget,
+    pub state: RouteState,
+}
+
+/// What a route sends traffic to. The project only ever creates routes to a peering or a
+/// Transit Gateway; observed routes may point anywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RouteTarget {
+    /// A VPC peering connection (`pcx-`).
+    Peering(String),
+    /// A Transit Gateway (`tgw-`).
+    TransitGateway(String),
+    /// Anything else, by id (`local`, `igw-`, `nat-`, `eni-`, ...; `unknown` when none).
+    Other(String),
+}
+
+impl RouteTarget {
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Peering(id) | Self::TransitGateway(id) | Self::Other(id) => id,
+        }
+    }
+}
+
+impl std::fmt::Display for RouteTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// Test fixtures name targets by id alone.
+#[cfg(test)]
+impl From<&str> for RouteTarget {
+    fn from(id: &str) -> Self {
+        if id.starts_with("pcx-") {
+            Self::Peering(id.to_string())
+        } else if id.starts_with("tgw-") {
+            Self::TransitGateway(id.to_string())
+        } else {
+            Self::Other(id.to_string())
+        }
+    }
+}
+
+impl serde::Serialize for RouteTarget {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
 }
 
 impl RouteTable {
@@ -37,7 +133,7 @@ impl RouteTable {
 pub struct RouteSpec {
     pub route_table_id: String,
     pub destination: String,
-    pub target: String,
+    pub target: RouteTarget,
 }
 
 /// Something found that needs a person: a route that points elsewhere, nothing selected.
@@ -71,14 +167,14 @@ pub enum FindingKind {
 pub fn plan_routes(
     tables: &[&RouteTable],
     cidrs: &[ipnet::Ipv4Net],
-    target: &str,
+    target: &RouteTarget,
 ) -> (Vec<RouteSpec>, Vec<Finding>) {
     let mut missing = Vec::new();
     let mut conflicts = Vec::new();
     for table in tables {
         for cidr in cidrs {
             match table.route_to(cidr) {
-                Some(route) if route.target == target => {}
+                Some(route) if &route.target == target => {}
                 Some(route) => conflicts.push(Finding {
                     kind: FindingKind::RouteConflict,
                     detail: format!(
@@ -89,7 +185,7 @@ pub fn plan_routes(
                 None => missing.push(RouteSpec {
                     route_table_id: table.id.clone(),
                     destination: cidr.to_string(),
-                    target: target.to_string(),
+                    target: target.clone(),
                 }),
             }
         }
@@ -110,8 +206,12 @@ mod tests {
                 .iter()
                 .map(|(d, t)| Route {
                     destination: d.to_string(),
-                    target: t.to_string(),
-                    state: "active".into(),
+                    target: if t.starts_with("pcx-") {
+                        RouteTarget::Peering(t.to_string())
+                    } else {
+                        RouteTarget::TransitGateway(t.to_string())
+                    },
+                    state: RouteState::Active,
                 })
                 .collect(),
         }
@@ -124,15 +224,21 @@ mod tests {
             &[("10.0.0.0/16", "local"), ("10.100.0.0/16", "pcx-11111111")],
         );
         let b = table("rtb-0000000b", &[("10.100.0.0/16", "tgw-22222222")]);
+        // The same id through another kind of target is another target.
+        assert_ne!(
+            RouteTarget::Peering("x".into()),
+            RouteTarget::TransitGateway("x".into())
+        );
         let c = table("rtb-0000000c", &[]);
         let cidrs = [crate::cidr::parse("10.100.0.0/16").unwrap()];
-        let (missing, conflicts) = plan_routes(&[&a, &b, &c], &cidrs, "pcx-11111111");
+        let pcx = RouteTarget::Peering("pcx-11111111".into());
+        let (missing, conflicts) = plan_routes(&[&a, &b, &c], &cidrs, &pcx);
         assert_eq!(
             missing,
             vec![RouteSpec {
                 route_table_id: "rtb-0000000c".into(),
                 destination: "10.100.0.0/16".into(),
-                target: "pcx-11111111".into()
+                target: pcx.clone()
             }]
         );
         assert_eq!(conflicts.len(), 1);
@@ -144,7 +250,8 @@ mod tests {
     fn route_destination_match_is_by_network_not_text() {
         let a = table("rtb-0000000a", &[("10.100.0.0/16", "pcx-11111111")]);
         let cidrs = [crate::cidr::parse("10.100.7.7/16").unwrap()];
-        let (missing, conflicts) = plan_routes(&[&a], &cidrs, "pcx-11111111");
+        let (missing, conflicts) =
+            plan_routes(&[&a], &cidrs, &RouteTarget::Peering("pcx-11111111".into()));
         assert!(missing.is_empty() && conflicts.is_empty());
     }
 }

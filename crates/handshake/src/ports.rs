@@ -1,5 +1,6 @@
-//! Narrow ports to AWS, one trait per concern. `aws` implements them with the SDK;
-//! unit tests implement them in memory.
+//! The port every handshake that routes shares: a customer VPC's CIDRs and route tables,
+//! and creating a route in them. `aws` implements it with the SDK; unit tests in memory.
+//! Each handshake's own port is in its module (`PeeringPort`, `TgwPort`, ...).
 
 use std::future::Future;
 
@@ -11,11 +12,15 @@ use crate::model::{RouteSpec, RouteTable};
 pub const MANAGED_TAG_KEY: &str = "astro-handshake:managed";
 pub const MANAGED_TAG_VALUE: &str = "true";
 
-/// Route tables and routes of a customer VPC.
-pub trait VpcRoutes: Sync {
+/// Reads of a customer VPC.
+pub trait VpcReads: Sync {
     /// The VPC's associated IPv4 CIDR blocks.
     fn vpc_cidrs(&self, vpc_id: &str) -> impl Future<Output = Result<Vec<String>>> + Send;
     fn route_tables(&self, vpc_id: &str) -> impl Future<Output = Result<Vec<RouteTable>>> + Send;
+}
+
+/// A customer VPC's routes: the reads, and creating a route.
+pub trait VpcRoutes: VpcReads {
     /// Creates a route; never replaces one. `RouteAlreadyExists` is `already_done`.
     fn create_route(&self, route: &RouteSpec) -> impl Future<Output = Result<Written>> + Send;
 }

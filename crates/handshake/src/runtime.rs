@@ -1,5 +1,8 @@
-//! What every function's `main` shares: logging set-up and the invocation entry point.
+//! What every function's `main` shares: logging set-up and serving Lambda invocations.
 
+use std::future::Future;
+
+use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 
 use crate::audit::StdoutSink;
@@ -19,24 +22,34 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// One invocation: the audit trail to stdout, the report as the response.
-/// Fails only when a retry can help; Lambda and EventBridge then retry the event, and
-/// Lambda's `errorType` is the AWS error code (see [`crate::Error`]'s `Diagnostic`).
-pub async fn invoke<H: Handshake>(
-    handshake: &H,
+/// Serves Lambda invocations with `answer(event, request id)` until the runtime stops. An
+/// `Err` (only ever when a retry can help) fails the invocation, so Lambda and EventBridge
+/// retry the event; Lambda's `errorType` is then the AWS error code (see
+/// [`crate::Error`]'s `Diagnostic`).
+pub async fn serve<F, Fut>(answer: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(Value, String) -> Fut,
+    Fut: Future<Output = Result<Value>>,
+{
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        let answering = answer(event.payload, event.context.request_id);
+        async move {
+            answering.await.inspect_err(|err| {
+                tracing::warn!(error = %err, code = err.code(), retryable = err.is_retryable(), "invocation failed; it will be retried");
+            })
+        }
+    }))
+    .await
+}
+
+/// Serves a handshake: one reconcile per event, the audit trail on stdout, the report as the
+/// response.
+pub async fn serve_handshake<H: Handshake>(
+    h: &H,
     settings: &Settings,
-    event: &Value,
-    request_id: &str,
-) -> Result<Value> {
-    let result = engine::handle(
-        handshake,
-        event,
-        settings,
-        &StdoutSink,
-        Some(request_id.to_string()),
-    )
-    .await;
-    result.inspect_err(|err| {
-        tracing::warn!(error = %err, code = err.code(), retryable = err.is_retryable(), "invocation failed; it will be retried");
+) -> Result<(), lambda_runtime::Error> {
+    serve(|event, request_id| async move {
+        engine::handle(h, &event, settings, &StdoutSink, Some(request_id)).await
     })
+    .await
 }

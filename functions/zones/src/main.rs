@@ -1,37 +1,34 @@
 //! The private hosted zone Lambda: configuration and clients once, then one reconcile (or one
-//! verify) per event. With arguments it runs once from the command line instead
-//! (`zones verify NAME [VPC_ID ...]`, `zones invoke 'EVENT_JSON'`).
+//! verify) per event. With arguments it runs once from the command line instead (see
+//! [`cli`]).
 #![recursion_limit = "256"]
 
+mod cli;
+
+use handshake::audit::StdoutSink;
+use handshake::aws::{ec2::Ec2, route53::Route53, tgw::TgwAws};
 use handshake::config::ProcessEnv;
-use handshake::zones::{ZonesConfig, ZonesHandshake};
-use lambda_runtime::{service_fn, LambdaEvent};
-use serde_json::Value;
+use handshake::zones::{self, ZonesConfig, ZonesHandshake};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     handshake::runtime::init_logging();
     let config = ZonesConfig::read(&ProcessEnv)?;
     let settings = config.settings();
-    let sdk = handshake::aws::load_config().await;
-    let route53 = handshake::aws::route53::Route53::from_sdk(&sdk)?;
+    let sdk = handshake::aws::load_config().await?;
     let handshake = ZonesHandshake {
-        port: route53,
+        port: Route53::from_sdk(&sdk),
+        peerings: Ec2::from_sdk(&sdk),
+        attachments: TgwAws::from_sdk(&sdk),
         config,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     if !args.is_empty() {
-        std::process::exit(handshake::zones::cli(&handshake, &settings, &args).await);
+        std::process::exit(cli::run(&handshake, &settings, &args).await);
     }
     let (handshake, settings) = (&handshake, &settings);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handshake::zones::invoke(
-            handshake,
-            settings,
-            &event.payload,
-            &event.context.request_id,
-        )
-        .await
-    }))
+    handshake::runtime::serve(|event, request_id| async move {
+        zones::handle(handshake, &event, settings, &StdoutSink, Some(request_id)).await
+    })
     .await
 }

@@ -1,23 +1,26 @@
-//! CloudFormation behind [`StackPort`]: reads the project's own stack and updates it with
+//! CloudFormation behind [`PeerRolePort`]: reads the project's own stack and updates it with
 //! the previous template (never with a RoleARN; see [`crate::peer_role`]).
 
 use aws_sdk_cloudformation::types::{Capability, Parameter};
 use aws_sdk_cloudformation::Client;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use super::classify;
+use super::{classify, write_outcome, AlreadyDone};
 use crate::decision::Written;
 use crate::error::Result;
-use crate::peer_role::{Stack, StackPort, StackUpdate};
+use crate::peer_role::{PeerRolePort, Stack, StackStatus, StackUpdate};
 
+/// The customer account's CloudFormation.
 #[derive(Clone)]
 pub struct CloudFormation {
     client: Client,
 }
 
 impl CloudFormation {
-    pub fn new(client: Client) -> Self {
-        Self { client }
+    pub fn from_sdk(sdk: &aws_config::SdkConfig) -> Self {
+        Self {
+            client: Client::new(sdk),
+        }
     }
 }
 
@@ -37,10 +40,7 @@ pub fn stack_of(s: &aws_sdk_cloudformation::types::Stack) -> Stack {
     Stack {
         id: s.stack_id().unwrap_or_default().to_string(),
         name: s.stack_name().unwrap_or_default().to_string(),
-        status: s
-            .stack_status()
-            .map(|st| st.as_str().to_string())
-            .unwrap_or_default(),
+        status: StackStatus::parse(s.stack_status().map(|st| st.as_str()).unwrap_or_default()),
         parameters: s
             .parameters()
             .iter()
@@ -73,7 +73,7 @@ pub fn parameters_of(update: &StackUpdate) -> Vec<Parameter> {
     set.chain(keep).collect()
 }
 
-impl StackPort for CloudFormation {
+impl PeerRolePort for CloudFormation {
     async fn stack(&self, name: &str) -> Result<Option<Stack>> {
         match self.client.describe_stacks().stack_name(name).send().await {
             Ok(out) => Ok(out.stacks().first().map(stack_of)),
@@ -97,21 +97,17 @@ impl StackPort for CloudFormation {
                     .collect(),
             ))
             .set_client_request_token(update.client_request_token.clone());
-        match call.send().await {
-            Ok(out) => Ok(super::written(&out)),
-            Err(e) if is_no_updates(e.code(), e.message()) => Ok(Written {
-                request_id: None,
-                already_done: true,
-            }),
-            Err(e) => Err(classify("UpdateStack", e)),
-        }
+        write_outcome(
+            "UpdateStack",
+            call.send().await,
+            AlreadyDone::Answer(is_no_updates),
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_cloudformation::types::StackStatus;
     use aws_smithy_types::DateTime;
 
     #[test]
@@ -145,7 +141,7 @@ mod tests {
         let s = aws_sdk_cloudformation::types::Stack::builder()
             .stack_id("arn:aws:cloudformation:us-east-1:222222222222:stack/s/1")
             .stack_name("s")
-            .stack_status(StackStatus::UpdateRollbackComplete)
+            .stack_status(aws_sdk_cloudformation::types::StackStatus::UpdateRollbackComplete)
             .creation_time(DateTime::from_secs(10))
             .last_updated_time(DateTime::from_secs(20))
             .parameters(
@@ -164,7 +160,7 @@ mod tests {
             .role_arn("")
             .build();
         let stack = stack_of(&s);
-        assert_eq!(stack.status, "UPDATE_ROLLBACK_COMPLETE");
+        assert_eq!(stack.status, StackStatus::UpdateRollbackComplete);
         assert_eq!(stack.parameters["CreatePeerRole"], "true");
         assert_eq!(stack.parameters["PeerRoleExternalId"], "****");
         assert_eq!(stack.parameters["Empty"], "");

@@ -1,24 +1,31 @@
-//! EC2 behind [`VpcRoutes`] and [`PeeringPort`].
+//! EC2 behind [`VpcRoutes`], [`PeeringReads`], [`PeeringPort`] and [`EndpointReads`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_ec2::types::{Filter, PeeringConnectionOptionsRequest, Tag, VpcCidrBlockStateCode};
 use aws_sdk_ec2::Client;
 
 use super::{classify, code_of, write_outcome};
 use crate::decision::Written;
-use crate::error::Result;
-use crate::model::{Route, RouteSpec, RouteTable};
-use crate::peering::{Peering, PeeringPort, Status, VpcEnd};
-use crate::ports::VpcRoutes;
+use crate::error::{Error, Result};
+use crate::model::{Route, RouteSpec, RouteState, RouteTable, RouteTarget};
+use crate::peering::{Peering, PeeringPort, PeeringReads, PeeringState, VpcEnd};
+use crate::ports::{VpcReads, VpcRoutes};
+use crate::zones::verify::Endpoint;
+use crate::zones::EndpointReads;
 
+/// The customer account's EC2: VPCs, route tables, peerings.
 #[derive(Clone)]
 pub struct Ec2 {
     client: Client,
 }
 
 impl Ec2 {
-    pub fn new(client: Client) -> Self {
+    pub fn from_sdk(sdk: &aws_config::SdkConfig) -> Self {
+        Self::from_client(Client::new(sdk))
+    }
+
+    pub(crate) fn from_client(client: Client) -> Self {
         Self { client }
     }
 }
@@ -41,11 +48,15 @@ fn tags(list: &[Tag]) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The id of whatever a route points at.
-fn route_target(r: &aws_sdk_ec2::types::Route) -> String {
-    [
-        r.vpc_peering_connection_id(),
-        r.transit_gateway_id(),
+/// Whatever a route points at.
+fn route_target(r: &aws_sdk_ec2::types::Route) -> RouteTarget {
+    if let Some(id) = r.vpc_peering_connection_id() {
+        return RouteTarget::Peering(id.to_string());
+    }
+    if let Some(id) = r.transit_gateway_id() {
+        return RouteTarget::TransitGateway(id.to_string());
+    }
+    let other = [
         r.gateway_id(),
         r.nat_gateway_id(),
         r.network_interface_id(),
@@ -58,11 +69,31 @@ fn route_target(r: &aws_sdk_ec2::types::Route) -> String {
     .into_iter()
     .flatten()
     .next()
-    .unwrap_or("unknown")
-    .to_string()
+    .unwrap_or("unknown");
+    RouteTarget::Other(other.to_string())
 }
 
-impl VpcRoutes for Ec2 {
+/// A peering as the decision sees it.
+fn peering_of(p: &aws_sdk_ec2::types::VpcPeeringConnection) -> Option<Peering> {
+    Some(Peering {
+        id: p.vpc_peering_connection_id()?.to_string(),
+        state: p
+            .status()
+            .and_then(|s| s.code())
+            .map(|c| PeeringState::parse(c.as_str()))
+            .unwrap_or(PeeringState::Other("unknown".into())),
+        requester: vpc_end(p.requester_vpc_info()),
+        accepter: vpc_end(p.accepter_vpc_info()),
+        accepter_dns_resolution: p
+            .accepter_vpc_info()
+            .and_then(|i| i.peering_options())
+            .and_then(|o| o.allow_dns_resolution_from_remote_vpc())
+            .unwrap_or(false),
+        tags: tags(p.tags()),
+    })
+}
+
+impl VpcReads for Ec2 {
     async fn vpc_cidrs(&self, vpc_id: &str) -> Result<Vec<String>> {
         let out = self
             .client
@@ -113,27 +144,32 @@ impl VpcRoutes for Ec2 {
                         Some(Route {
                             destination: r.destination_cidr_block()?.to_string(),
                             target: route_target(r),
-                            state: r
-                                .state()
-                                .map(|s| s.as_str().to_string())
-                                .unwrap_or_default(),
+                            state: RouteState::parse(
+                                r.state().map(|s| s.as_str()).unwrap_or_default(),
+                            ),
                         })
                     })
                     .collect(),
             })
             .collect())
     }
+}
 
+impl VpcRoutes for Ec2 {
     async fn create_route(&self, route: &RouteSpec) -> Result<Written> {
-        let mut call = self
+        let call = self
             .client
             .create_route()
             .route_table_id(&route.route_table_id)
             .destination_cidr_block(&route.destination);
-        call = if route.target.starts_with("pcx-") {
-            call.vpc_peering_connection_id(&route.target)
-        } else {
-            call.transit_gateway_id(&route.target)
+        let call = match &route.target {
+            RouteTarget::Peering(id) => call.vpc_peering_connection_id(id),
+            RouteTarget::TransitGateway(id) => call.transit_gateway_id(id),
+            RouteTarget::Other(id) => {
+                return Err(Error::Config(format!(
+                    "a route to {id} is not one this project creates"
+                )))
+            }
         };
         write_outcome("CreateRoute", call.send().await, &["RouteAlreadyExists"])
     }
@@ -157,7 +193,7 @@ fn vpc_end(info: Option<&aws_sdk_ec2::types::VpcPeeringConnectionVpcInfo>) -> Vp
     }
 }
 
-impl PeeringPort for Ec2 {
+impl PeeringReads for Ec2 {
     async fn peering(&self, id: &str) -> Result<Option<Peering>> {
         let out = match self
             .client
@@ -172,60 +208,39 @@ impl PeeringPort for Ec2 {
             }
             Err(e) => return Err(classify("DescribeVpcPeeringConnections", e)),
         };
-        let Some(p) = out
+        Ok(out
             .vpc_peering_connections()
             .iter()
-            .find(|p| p.vpc_peering_connection_id() == Some(id))
-        else {
-            return Ok(None);
-        };
-        let status = p
-            .status()
-            .and_then(|s| s.code())
-            .map(|c| Status::parse(c.as_str()))
-            .unwrap_or(Status::Other("unknown".into()));
-        Ok(Some(Peering {
-            id: id.to_string(),
-            status,
-            requester: vpc_end(p.requester_vpc_info()),
-            accepter: vpc_end(p.accepter_vpc_info()),
-            accepter_dns_resolution: p
-                .accepter_vpc_info()
-                .and_then(|i| i.peering_options())
-                .and_then(|o| o.allow_dns_resolution_from_remote_vpc())
-                .unwrap_or(false),
-            tags: tags(p.tags()),
-        }))
+            .filter(|p| p.vpc_peering_connection_id() == Some(id))
+            .find_map(peering_of))
     }
 
-    async fn live_peerings_into(&self, vpc_ids: &[String]) -> Result<Vec<String>> {
-        if vpc_ids.is_empty() {
+    async fn peerings_into(
+        &self,
+        vpc_ids: &[String],
+        states: &[PeeringState],
+    ) -> Result<Vec<Peering>> {
+        if vpc_ids.is_empty() || states.is_empty() {
             return Ok(vec![]);
         }
         let vpcs: Vec<&str> = vpc_ids.iter().map(String::as_str).collect();
+        let codes: Vec<&str> = states.iter().map(PeeringState::as_str).collect();
         let found = self
             .client
             .describe_vpc_peering_connections()
             .filters(filter("accepter-vpc-info.vpc-id", &vpcs))
-            .filters(filter(
-                "status-code",
-                &["pending-acceptance", "provisioning", "active"],
-            ))
+            .filters(filter("status-code", &codes))
             .into_paginator()
             .items()
             .send()
             .try_collect()
             .await
             .map_err(|e| classify("DescribeVpcPeeringConnections", e))?;
-        let mut ids: Vec<String> = found
-            .iter()
-            .filter_map(|p| p.vpc_peering_connection_id().map(String::from))
-            .collect();
-        ids.sort();
-        ids.dedup();
-        Ok(ids)
+        Ok(found.iter().filter_map(peering_of).collect())
     }
+}
 
+impl PeeringPort for Ec2 {
     async fn accept(&self, id: &str) -> Result<Written> {
         write_outcome(
             "AcceptVpcPeeringConnection",
@@ -277,5 +292,45 @@ impl PeeringPort for Ec2 {
                 .await,
             &[],
         )
+    }
+}
+
+impl EndpointReads for Ec2 {
+    async fn endpoint_by_dns_name(&self, dns_name: &str) -> Result<Option<Endpoint>> {
+        let wanted = dns_name.trim_end_matches('.').to_ascii_lowercase();
+        let wanted = wanted
+            .strip_prefix("dualstack.")
+            .unwrap_or(&wanted)
+            .to_string();
+        let endpoints = self
+            .client
+            .describe_vpc_endpoints()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| classify("DescribeVpcEndpoints", e))?;
+        let mut by_name: HashMap<String, Endpoint> = HashMap::new();
+        for e in &endpoints {
+            let endpoint = Endpoint {
+                id: e.vpc_endpoint_id().unwrap_or_default().to_string(),
+                vpc_id: e.vpc_id().unwrap_or_default().to_string(),
+                service_name: e.service_name().unwrap_or_default().to_string(),
+                state: e
+                    .state()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+            };
+            for entry in e.dns_entries() {
+                if let Some(name) = entry.dns_name() {
+                    by_name.insert(
+                        name.trim_end_matches('.').to_ascii_lowercase(),
+                        endpoint.clone(),
+                    );
+                }
+            }
+        }
+        Ok(by_name.remove(&wanted))
     }
 }

@@ -17,20 +17,28 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types_request_id::RequestId;
 
 use crate::decision::Written;
-use crate::error::Error;
+use crate::error::{Error, Result};
 
 mod aws_types_request_id {
     pub use aws_sdk_ec2::operation::RequestId;
 }
 
-/// Loads the SDK configuration from the environment (credentials, region, endpoint).
-/// Standard retries with five attempts unless `AWS_MAX_ATTEMPTS` says otherwise.
-pub async fn load_config() -> SdkConfig {
+/// Loads the SDK configuration from the environment (credentials, Region, endpoint).
+/// Standard retries with five attempts unless `AWS_MAX_ATTEMPTS` says otherwise. Every
+/// adapter is built from it with `from_sdk`; a configuration without a Region is refused
+/// here, once.
+pub async fn load_config() -> Result<SdkConfig> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() {
         loader = loader.retry_config(RetryConfig::standard().with_max_attempts(5));
     }
-    loader.load().await
+    let sdk = loader.load().await;
+    if sdk.region().is_none() {
+        return Err(Error::Config(
+            "no AWS Region configured (AWS_REGION)".into(),
+        ));
+    }
+    Ok(sdk)
 }
 
 /// Error codes after which a later retry of the invocation can succeed.
@@ -50,6 +58,8 @@ const RETRYABLE_CODES: &[&str] = &[
     "Unavailable",
     "RequestTimeout",
     "RequestTimeoutException",
+    // Route 53: another change to the zone is in progress.
+    "ConcurrentModification",
 ];
 
 pub fn is_retryable_code(code: &str) -> bool {
@@ -105,33 +115,61 @@ fn describe(err: &dyn std::error::Error) -> String {
     text
 }
 
-/// What a write returned: AWS's request id.
-pub(crate) fn written<O: RequestId>(output: &O) -> Written {
-    Written {
-        request_id: output.request_id().map(String::from),
-        already_done: false,
+/// Which error answers mean that a write was made before (by an earlier run, a replay, a
+/// concurrent instance): the write is then `already_done`, not failed.
+pub(crate) enum AlreadyDone<'a> {
+    /// Any of these error codes (`RouteAlreadyExists`).
+    Codes(&'a [&'a str]),
+    /// An answer only its code and message together tell (CloudFormation's
+    /// `ValidationError: No updates are to be performed`).
+    Answer(fn(Option<&str>, Option<&str>) -> bool),
+}
+
+impl<'a, const N: usize> From<&'a [&'a str; N]> for AlreadyDone<'a> {
+    fn from(codes: &'a [&'a str; N]) -> Self {
+        Self::Codes(codes)
+    }
+}
+
+impl AlreadyDone<'_> {
+    fn matches(&self, code: Option<&str>, message: Option<&str>) -> bool {
+        match self {
+            Self::Codes(codes) => code.is_some_and(|c| codes.contains(&c)),
+            Self::Answer(is) => is(code, message),
+        }
     }
 }
 
 /// The one way a write's result becomes a [`Written`]: AWS's request id on success;
-/// `already_done` when AWS answers one of `done_codes` (the write was made before, e.g.
-/// `RouteAlreadyExists`); any other error classified.
-pub(crate) fn write_outcome<O, E>(
+/// `already_done` when AWS answers that it was done before; any other error classified.
+pub(crate) fn write_outcome<'a, O, E>(
     operation: &'static str,
     result: std::result::Result<O, SdkError<E, HttpResponse>>,
-    done_codes: &[&str],
+    already: impl Into<AlreadyDone<'a>>,
 ) -> crate::error::Result<Written>
 where
     O: RequestId,
     E: ProvideErrorMetadata + RequestId + std::error::Error + Send + Sync + 'static,
 {
+    let already = already.into();
     match result {
-        Ok(output) => Ok(written(&output)),
-        Err(e) if code_of(&e).is_some_and(|code| done_codes.contains(&code)) => Ok(Written {
+        Ok(output) => Ok(Written {
+            request_id: output.request_id().map(String::from),
+            already_done: false,
+        }),
+        Err(e) if already.matches(code_of(&e), message_of(&e)) => Ok(Written {
             request_id: None,
             already_done: true,
         }),
         Err(e) => Err(classify(operation, e)),
+    }
+}
+
+/// The message of an SDK error, if AWS answered with one.
+fn message_of<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Option<&str> {
+    match err {
+        SdkError::ServiceError(s) => s.err().message(),
+        _ => None,
     }
 }
 

@@ -1,32 +1,24 @@
-//! Route 53 (and the EC2 reads around it) behind [`ZonesPort`].
+//! Route 53 behind [`ZonesPort`].
 //!
 //! Route 53 allows about five requests per second per account, shared by every caller: every
 //! Route 53 call here first takes a slot from one [`Pacer`] (four per second by default), so
 //! concurrent actions of one invocation queue instead of being throttled.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use aws_sdk_ec2::types::Filter;
-use aws_sdk_route53::operation::RequestId;
 use aws_sdk_route53::types::{Vpc, VpcRegion};
 use aws_sdk_route53::Client;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use super::ec2::Ec2;
-use super::{classify, code_of, written};
+use super::{classify, code_of, write_outcome, AlreadyDone};
 use crate::decision::Written;
-use crate::error::{Error, Result};
-use crate::peering::{Peering, PeeringPort, Status};
-use crate::ports::VpcRoutes;
-use crate::zones::verify::{AliasTarget, Endpoint, RecordSet, ZoneSummary};
-use crate::zones::{bare_zone_id, HostedZone, TgwVpcAttachment, VpcRef, ZonesPort};
+use crate::error::Result;
+use crate::ids::bare_zone_id;
+use crate::zones::verify::{AliasTarget, RecordSet, ZoneSummary};
+use crate::zones::{HostedZone, VpcRef, ZonesPort};
 
 /// Route 53 requests per second this adapter allows itself (AWS: about five per account).
 pub const DEFAULT_REQUESTS_PER_SECOND: u32 = 4;
@@ -61,61 +53,24 @@ impl Pacer {
     }
 }
 
+/// The customer account's Route 53, paced.
 #[derive(Clone)]
 pub struct Route53 {
     client: Client,
-    ec2: Ec2,
-    ec2_client: aws_sdk_ec2::Client,
+    /// The Region of this account's VPCs (Route 53 itself is global).
     region: String,
     pacer: Arc<Pacer>,
 }
 
 impl Route53 {
-    pub fn new(client: Client, ec2_client: aws_sdk_ec2::Client, region: impl Into<String>) -> Self {
+    /// From the SDK configuration [`super::load_config`] made, which names a Region.
+    pub fn from_sdk(sdk: &SdkConfig) -> Self {
         Self {
-            client,
-            ec2: Ec2::new(ec2_client.clone()),
-            ec2_client,
-            region: region.into(),
+            client: Client::new(sdk),
+            region: sdk.region().map(|r| r.to_string()).unwrap_or_default(),
             pacer: Arc::new(Pacer::per_second(DEFAULT_REQUESTS_PER_SECOND)),
         }
     }
-
-    /// Both clients from one SDK configuration, which must name a Region.
-    pub fn from_sdk(sdk: &SdkConfig) -> Result<Self> {
-        let region = sdk
-            .region()
-            .map(|r| r.to_string())
-            .ok_or_else(|| Error::Config("no AWS Region configured (AWS_REGION)".into()))?;
-        Ok(Self::new(
-            Client::new(sdk),
-            aws_sdk_ec2::Client::new(sdk),
-            region,
-        ))
-    }
-
-    pub fn with_requests_per_second(mut self, requests: u32) -> Self {
-        self.pacer = Arc::new(Pacer::per_second(requests));
-        self
-    }
-}
-
-/// Like [`classify`], and `ConcurrentModification` (another change to the zone is in
-/// progress) is worth a retry too.
-fn error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Error
-where
-    E: ProvideErrorMetadata + RequestId + std::error::Error + Send + Sync + 'static,
-{
-    let mut err = classify(operation, err);
-    if let Error::Aws {
-        code, retryable, ..
-    } = &mut err
-    {
-        if code == "ConcurrentModification" {
-            *retryable = true;
-        }
-    }
-    err
 }
 
 fn vpc(v: &VpcRef) -> Vpc {
@@ -134,10 +89,6 @@ fn vpc_ref(v: &Vpc) -> Option<VpcRef> {
     ))
 }
 
-fn ec2_filter(name: &str, value: &str) -> Filter {
-    Filter::builder().name(name).values(value).build()
-}
-
 impl ZonesPort for Route53 {
     fn region(&self) -> &str {
         &self.region
@@ -148,7 +99,7 @@ impl ZonesPort for Route53 {
         let out = match self.client.get_hosted_zone().id(zone_id).send().await {
             Ok(out) => out,
             Err(e) if code_of(&e) == Some("NoSuchHostedZone") => return Ok(None),
-            Err(e) => return Err(error("GetHostedZone", e)),
+            Err(e) => return Err(classify("GetHostedZone", e)),
         };
         Ok(out.hosted_zone().map(|z| HostedZone {
             id: bare_zone_id(z.id()).to_string(),
@@ -170,7 +121,7 @@ impl ZonesPort for Route53 {
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(|e| error("ListVPCAssociationAuthorizations", e))?;
+                .map_err(|e| classify("ListVPCAssociationAuthorizations", e))?;
             all.extend(out.vpcs().iter().filter_map(vpc_ref));
             match out.next_token() {
                 Some(next) if !next.is_empty() => token = Some(next.to_string()),
@@ -181,106 +132,59 @@ impl ZonesPort for Route53 {
 
     async fn create_authorization(&self, zone_id: &str, v: &VpcRef) -> Result<Written> {
         self.pacer.wait().await;
-        self.client
+        let result = self
+            .client
             .create_vpc_association_authorization()
             .hosted_zone_id(zone_id)
             .vpc(vpc(v))
             .send()
-            .await
-            .map(|out| written(&out))
-            .map_err(|e| error("CreateVPCAssociationAuthorization", e))
+            .await;
+        write_outcome("CreateVPCAssociationAuthorization", result, &[])
     }
 
     async fn delete_authorization(&self, zone_id: &str, v: &VpcRef) -> Result<Written> {
         self.pacer.wait().await;
-        match self
+        let result = self
             .client
             .delete_vpc_association_authorization()
             .hosted_zone_id(zone_id)
             .vpc(vpc(v))
             .send()
-            .await
-        {
-            Ok(out) => Ok(written(&out)),
-            Err(e) if code_of(&e) == Some("VPCAssociationAuthorizationNotFound") => Ok(Written {
-                request_id: None,
-                already_done: true,
-            }),
-            Err(e) => Err(error("DeleteVPCAssociationAuthorization", e)),
-        }
+            .await;
+        write_outcome(
+            "DeleteVPCAssociationAuthorization",
+            result,
+            &["VPCAssociationAuthorizationNotFound"],
+        )
     }
 
     async fn associate(&self, zone_id: &str, v: &VpcRef) -> Result<Written> {
         self.pacer.wait().await;
-        let err = match self
+        let result = self
             .client
             .associate_vpc_with_hosted_zone()
             .hosted_zone_id(zone_id)
             .vpc(vpc(v))
             .send()
-            .await
-        {
-            Ok(out) => return Ok(written(&out)),
-            Err(e) => e,
-        };
+            .await;
         // ConflictingDomainExists: the VPC is associated with a zone of the same name. When
         // that zone is this one (a concurrent run, a replay) it is done; otherwise a conflict.
-        if code_of(&err) == Some("ConflictingDomainExists") {
-            if let Some(zone) = self.hosted_zone(zone_id).await? {
-                if zone.has_vpc(v) {
-                    return Ok(Written {
-                        request_id: None,
-                        already_done: true,
-                    });
-                }
-            }
+        let mut already: &[&str] = &[];
+        if result
+            .as_ref()
+            .is_err_and(|e| code_of(e) == Some("ConflictingDomainExists"))
+            && self
+                .hosted_zone(zone_id)
+                .await?
+                .is_some_and(|zone| zone.has_vpc(v))
+        {
+            already = &["ConflictingDomainExists"];
         }
-        Err(error("AssociateVPCWithHostedZone", err))
-    }
-
-    async fn active_peerings_into(&self, vpc_ids: &[String]) -> Result<Vec<Peering>> {
-        let mut active = Vec::new();
-        for id in self.ec2.live_peerings_into(vpc_ids).await? {
-            if let Some(p) = self.ec2.peering(&id).await? {
-                if p.status == Status::Active {
-                    active.push(p);
-                }
-            }
-        }
-        Ok(active)
-    }
-
-    async fn vpc_cidrs(&self, vpc_id: &str) -> Result<Vec<String>> {
-        self.ec2.vpc_cidrs(vpc_id).await
-    }
-
-    async fn tgw_vpc_attachments(&self, tgw_id: &str) -> Result<Vec<TgwVpcAttachment>> {
-        let items = self
-            .ec2_client
-            .describe_transit_gateway_vpc_attachments()
-            .filters(ec2_filter("transit-gateway-id", tgw_id))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| classify("DescribeTransitGatewayVpcAttachments", e))?;
-        Ok(items
-            .iter()
-            .map(|a| TgwVpcAttachment {
-                id: a
-                    .transit_gateway_attachment_id()
-                    .unwrap_or_default()
-                    .to_string(),
-                transit_gateway_id: a.transit_gateway_id().unwrap_or_default().to_string(),
-                vpc_id: a.vpc_id().unwrap_or_default().to_string(),
-                vpc_owner_id: a.vpc_owner_id().unwrap_or_default().to_string(),
-                state: a
-                    .state()
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default(),
-            })
-            .collect())
+        write_outcome(
+            "AssociateVPCWithHostedZone",
+            result,
+            AlreadyDone::Codes(already),
+        )
     }
 
     async fn zones_of_vpc(&self, v: &VpcRef) -> Result<Vec<ZoneSummary>> {
@@ -296,7 +200,7 @@ impl ZonesPort for Route53 {
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(|e| error("ListHostedZonesByVPC", e))?;
+                .map_err(|e| classify("ListHostedZonesByVPC", e))?;
             all.extend(out.hosted_zone_summaries().iter().map(|z| {
                 ZoneSummary {
                     id: bare_zone_id(z.hosted_zone_id()).to_string(),
@@ -333,7 +237,7 @@ impl ZonesPort for Route53 {
             let out = call
                 .send()
                 .await
-                .map_err(|e| error("ListResourceRecordSets", e))?;
+                .map_err(|e| classify("ListResourceRecordSets", e))?;
             all.extend(out.resource_record_sets().iter().map(|r| {
                 RecordSet {
                     name: r.name().to_string(),
@@ -365,44 +269,6 @@ impl ZonesPort for Route53 {
             }
         }
         Ok(all)
-    }
-
-    async fn endpoint_by_dns_name(&self, dns_name: &str) -> Result<Option<Endpoint>> {
-        let wanted = dns_name.trim_end_matches('.').to_ascii_lowercase();
-        let wanted = wanted
-            .strip_prefix("dualstack.")
-            .unwrap_or(&wanted)
-            .to_string();
-        let endpoints = self
-            .ec2_client
-            .describe_vpc_endpoints()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| classify("DescribeVpcEndpoints", e))?;
-        let mut by_name: HashMap<String, Endpoint> = HashMap::new();
-        for e in &endpoints {
-            let endpoint = Endpoint {
-                id: e.vpc_endpoint_id().unwrap_or_default().to_string(),
-                vpc_id: e.vpc_id().unwrap_or_default().to_string(),
-                service_name: e.service_name().unwrap_or_default().to_string(),
-                state: e
-                    .state()
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_default(),
-            };
-            for entry in e.dns_entries() {
-                if let Some(name) = entry.dns_name() {
-                    by_name.insert(
-                        name.trim_end_matches('.').to_ascii_lowercase(),
-                        endpoint.clone(),
-                    );
-                }
-            }
-        }
-        Ok(by_name.remove(&wanted))
     }
 }
 

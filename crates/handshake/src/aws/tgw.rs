@@ -1,21 +1,19 @@
-//! EC2 Transit Gateway and RAM behind [`TgwPort`]; VPC routes through [`super::ec2::Ec2`].
+//! EC2 Transit Gateway and RAM behind [`TgwPort`] and [`AttachmentReads`]; VPC routes
+//! through [`super::ec2::Ec2`].
 
-use std::collections::BTreeMap;
-
-use aws_sdk_ec2::types::{
-    AutoAcceptSharedAttachmentsValue, DefaultRouteTableAssociationValue, Filter,
-};
+use aws_sdk_ec2::types::{DefaultRouteTableAssociationValue, Filter};
 use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType};
 
 use super::ec2::Ec2;
 use super::{classify, code_of, write_outcome};
 use crate::decision::Written;
 use crate::error::Result;
-use crate::model::{RouteSpec, RouteTable};
-use crate::ports::VpcRoutes;
+use crate::model::{RouteSpec, RouteState, RouteTable};
+use crate::ports::{VpcReads, VpcRoutes};
 use crate::tgw::{
-    Association, Attachment, ResourceShare, State, TgwPort, TgwRoute, TgwRouteSpec, TgwRouteTable,
-    TransitGateway,
+    Association, AssociationState, Attachment, AttachmentReads, AttachmentState, ResourceShare,
+    ShareAssociationStatus, ShareStatus, TgwPort, TgwRoute, TgwRouteSpec, TgwRouteTable,
+    TgwRouteType, TransitGateway,
 };
 
 /// The customer account's EC2 (TGW and VPC routes) and RAM.
@@ -27,17 +25,16 @@ pub struct TgwAws {
 }
 
 impl TgwAws {
-    pub fn new(ec2: aws_sdk_ec2::Client, ram: aws_sdk_ram::Client) -> Self {
+    pub fn from_sdk(sdk: &aws_config::SdkConfig) -> Self {
+        Self::from_clients(aws_sdk_ec2::Client::new(sdk), aws_sdk_ram::Client::new(sdk))
+    }
+
+    pub(crate) fn from_clients(ec2: aws_sdk_ec2::Client, ram: aws_sdk_ram::Client) -> Self {
         Self {
-            routes: Ec2::new(ec2.clone()),
+            routes: Ec2::from_client(ec2.clone()),
             ec2,
             ram,
         }
-    }
-
-    /// Both clients from one SDK configuration.
-    pub fn from_conf(sdk: &aws_config::SdkConfig) -> Self {
-        Self::new(aws_sdk_ec2::Client::new(sdk), aws_sdk_ram::Client::new(sdk))
     }
 }
 
@@ -50,12 +47,9 @@ fn filter(name: &str, values: &[&str]) -> Filter {
 
 fn attachment(a: &aws_sdk_ec2::types::TransitGatewayAttachment) -> Attachment {
     let association = a.association().and_then(|x| {
-        let state = x
-            .state()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default();
+        let state = AssociationState::parse(x.state().map(|s| s.as_str()).unwrap_or_default());
         let id = x.transit_gateway_route_table_id()?.to_string();
-        (state != "disassociated").then_some(Association {
+        (state != AssociationState::Disassociated).then_some(Association {
             route_table_id: id,
             state,
         })
@@ -75,23 +69,13 @@ fn attachment(a: &aws_sdk_ec2::types::TransitGatewayAttachment) -> Attachment {
         vpc_owner_id: a.resource_owner_id().unwrap_or_default().to_string(),
         state: a
             .state()
-            .map(|s| State::parse(s.as_str()))
-            .unwrap_or(State::Other("unknown".into())),
+            .map(|s| AttachmentState::parse(s.as_str()))
+            .unwrap_or(AttachmentState::Other("unknown".into())),
         association,
-        tags: a
-            .tags()
-            .iter()
-            .filter_map(|t| {
-                Some((
-                    t.key()?.to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                ))
-            })
-            .collect::<BTreeMap<_, _>>(),
     }
 }
 
-impl VpcRoutes for TgwAws {
+impl VpcReads for TgwAws {
     async fn vpc_cidrs(&self, vpc_id: &str) -> Result<Vec<String>> {
         self.routes.vpc_cidrs(vpc_id).await
     }
@@ -99,13 +83,15 @@ impl VpcRoutes for TgwAws {
     async fn route_tables(&self, vpc_id: &str) -> Result<Vec<RouteTable>> {
         self.routes.route_tables(vpc_id).await
     }
+}
 
+impl VpcRoutes for TgwAws {
     async fn create_route(&self, route: &RouteSpec) -> Result<Written> {
         self.routes.create_route(route).await
     }
 }
 
-impl TgwPort for TgwAws {
+impl AttachmentReads for TgwAws {
     async fn attachment(&self, id: &str) -> Result<Option<Attachment>> {
         let out = match self
             .ec2
@@ -130,15 +116,16 @@ impl TgwPort for TgwAws {
     async fn attachments(
         &self,
         tgw_id: &str,
-        states: &[&str],
+        states: &[AttachmentState],
         vpc_ids: &[String],
     ) -> Result<Vec<Attachment>> {
+        let states: Vec<&str> = states.iter().map(AttachmentState::as_str).collect();
         let mut call = self
             .ec2
             .describe_transit_gateway_attachments()
             .filters(filter("transit-gateway-id", &[tgw_id]))
             .filters(filter("resource-type", &["vpc"]))
-            .filters(filter("state", states));
+            .filters(filter("state", &states));
         if !vpc_ids.is_empty() {
             let vpcs: Vec<&str> = vpc_ids.iter().map(String::as_str).collect();
             call = call.filters(filter("resource-id", &vpcs));
@@ -152,7 +139,9 @@ impl TgwPort for TgwAws {
             .map_err(|e| classify("DescribeTransitGatewayAttachments", e))?;
         Ok(found.iter().map(attachment).collect())
     }
+}
 
+impl TgwPort for TgwAws {
     async fn transit_gateway(&self, id: &str) -> Result<Option<TransitGateway>> {
         let out = match self
             .ec2
@@ -173,11 +162,6 @@ impl TgwPort for TgwAws {
                 let options = t.options();
                 TransitGateway {
                     id: id.to_string(),
-                    owner_id: t.owner_id().unwrap_or_default().to_string(),
-                    state: t
-                        .state()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
                     // Only a table new attachments are really associated with counts as default.
                     default_association_route_table_id: options
                         .filter(|o| {
@@ -186,9 +170,6 @@ impl TgwPort for TgwAws {
                         })
                         .and_then(|o| o.association_default_route_table_id())
                         .map(String::from),
-                    auto_accept_shared_attachments: options
-                        .and_then(|o| o.auto_accept_shared_attachments())
-                        == Some(&AutoAcceptSharedAttachmentsValue::Enable),
                 }
             }))
     }
@@ -243,14 +224,10 @@ impl TgwPort for TgwAws {
                             .iter()
                             .filter_map(|a| a.transit_gateway_attachment_id().map(String::from))
                             .collect(),
-                        kind: r
-                            .r#type()
-                            .map(|t| t.as_str().to_string())
-                            .unwrap_or_default(),
-                        state: r
-                            .state()
-                            .map(|s| s.as_str().to_string())
-                            .unwrap_or_default(),
+                        kind: TgwRouteType::parse(
+                            r.r#type().map(|t| t.as_str()).unwrap_or_default(),
+                        ),
+                        state: RouteState::parse(r.state().map(|s| s.as_str()).unwrap_or_default()),
                     })
                 })
                 .collect(),
@@ -355,10 +332,9 @@ impl TgwPort for TgwAws {
                     .iter()
                     .filter(|a| a.resource_share_arn().is_none_or(|s| s == arn))
                     .filter_map(|a| {
-                        let status = a
-                            .status()
-                            .map(|s| s.as_str().to_string())
-                            .unwrap_or_default();
+                        let status = ShareAssociationStatus::parse(
+                            a.status().map(|s| s.as_str()).unwrap_or_default(),
+                        );
                         Some((a.associated_entity()?.to_string(), status))
                     })
                     .collect::<Vec<_>>(),
@@ -371,10 +347,7 @@ impl TgwPort for TgwAws {
         Ok(Some(ResourceShare {
             arn: arn.to_string(),
             name: share.name().unwrap_or_default().to_string(),
-            status: share
-                .status()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_default(),
+            status: ShareStatus::parse(share.status().map(|s| s.as_str()).unwrap_or_default()),
             principals,
             resources,
         }))
@@ -405,7 +378,7 @@ mod tests {
                 .region(aws_sdk_ram::config::Region::new("us-east-1"))
                 .build(),
         );
-        TgwAws::new(ec2, ram)
+        TgwAws::from_clients(ec2, ram)
     }
 
     fn meta(code: &str) -> ErrorMetadata {

@@ -403,6 +403,69 @@ pub async fn handle<H: Handshake>(
     Ok(serde_json::to_value(report).unwrap_or(Value::Null))
 }
 
+/// A read-only request a function answers besides reconciling (the zones function's verify):
+/// parsed, answered and recorded through the same recorder as the loop, with the loop's rules
+/// for a malformed event and for failures, and one EMF document.
+pub trait Query: Sync {
+    type Request: Send + Sync;
+    /// The handshake it belongs to, in the audit trail and metrics.
+    const KIND: &'static str;
+    /// What the records give as its trigger (`invoke:verify`).
+    const TRIGGER: &'static str;
+
+    fn parse_request(&self, event: &Value) -> Result<Self::Request>;
+    /// What the request is about, for the records (a DNS name, say).
+    fn subject(request: &Self::Request) -> String;
+    /// The answer, each conclusion recorded through `rec`. Reads only.
+    fn answer(
+        &self,
+        request: &Self::Request,
+        rec: &Recorder<'_>,
+    ) -> impl Future<Output = Result<Value>> + Send;
+}
+
+/// Answers one [`Query`] from a raw event. Fails only when a retry can help; a permanent
+/// failure is recorded and answered as an error.
+pub async fn query<Q: Query>(
+    q: &Q,
+    event: &Value,
+    settings: &Settings,
+    sink: &dyn Sink,
+    invocation_id: Option<String>,
+) -> Result<Value> {
+    let request = match q.parse_request(event) {
+        Ok(r) => r,
+        Err(err) => return Ok(refuse_event(Q::KIND, &err, settings, sink, invocation_id)),
+    };
+    let rec = Recorder {
+        sink,
+        kind: Q::KIND,
+        trigger: Q::TRIGGER.into(),
+        invocation_id,
+        dry_run: settings.dry_run,
+    };
+    let mut counters = Counters::default();
+    let answer = match q.answer(&request, &rec).await {
+        Ok(answer) => Ok(answer),
+        Err(err) => {
+            let subject = Q::subject(&request);
+            rec.error(&subject, &err);
+            counters.failures += 1;
+            if err.is_retryable() {
+                Err(err)
+            } else {
+                Ok(serde_json::json!({
+                    "handshake": Q::KIND,
+                    "subject": subject,
+                    "error": err.to_string(),
+                }))
+            }
+        }
+    };
+    sink.metrics(&counters.to_emf(&settings.metrics_namespace, Q::KIND));
+    answer
+}
+
 /// A malformed event: one `error` record, `Failures` = 1, no writes, and the error as the
 /// answer.
 fn refuse_event(

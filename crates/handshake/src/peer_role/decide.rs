@@ -2,40 +2,15 @@
 
 use aws_smithy_types::DateTime;
 
-use super::{
-    format_time, parse_time, Observation, PeerRoleAction, PeerRoleConfig, Stack, StackUpdate,
-    CAPABILITIES, CREATE_PEER_ROLE, EXPIRES_PARAMETER,
+use super::model::{
+    format_time, parse_time, Observation, PeerRoleAction, Stack, StackStatus, StackStatusClass,
+    StackUpdate, CAPABILITIES, CREATE_PEER_ROLE, EXPIRES_PARAMETER,
 };
+use super::PeerRoleConfig;
 use crate::audit::Verdict;
 use crate::decision::Decision;
 use crate::model::{Finding, FindingKind};
-use crate::peering::{Peering, Status};
-
-/// What a stack's status allows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StackStatusClass {
-    /// Stable and updatable.
-    Updatable,
-    /// An operation is running; look again on the next sweep.
-    InProgress,
-    /// Failed, rolled back at creation, or deleted: UpdateStack cannot run, a person must look.
-    Stuck,
-}
-
-impl StackStatusClass {
-    pub fn of(status: &str) -> Self {
-        match status {
-            "CREATE_COMPLETE"
-            | "UPDATE_COMPLETE"
-            | "UPDATE_ROLLBACK_COMPLETE"
-            | "IMPORT_COMPLETE"
-            | "IMPORT_ROLLBACK_COMPLETE" => Self::Updatable,
-            s if s.ends_with("_IN_PROGRESS") => Self::InProgress,
-            // ROLLBACK_COMPLETE (creation failed) ends in _COMPLETE but cannot be updated.
-            _ => Self::Stuck,
-        }
-    }
-}
+use crate::peering::{Peering, PeeringState};
 
 /// The end of the time box: the earlier of `PEER_ROLE_EXPIRES_AT` and the stack's
 /// `PeerRoleExpiresAt` parameter (the value the trust policy holds), when either is set.
@@ -50,17 +25,17 @@ pub fn effective_expiry(config: &PeerRoleConfig, stack: &Stack) -> Option<DateTi
     }
 }
 
-/// Astro Hybrid peerings in `status`: requested by a `PEER_OWNER_IDS` account into one of
+/// Astro Hybrid peerings in `state`: requested by a `PEER_OWNER_IDS` account into one of
 /// the accepter VPCs.
 fn astro_peerings<'a>(
     config: &PeerRoleConfig,
     peerings: &'a [Peering],
-    status: &Status,
+    state: &PeeringState,
 ) -> Vec<&'a Peering> {
     peerings
         .iter()
         .filter(|p| {
-            &p.status == status
+            &p.state == state
                 && config.peer_owner_ids.contains(&p.requester.owner_id)
                 && config.accepter_vpc_ids.contains(&p.accepter.vpc_id)
         })
@@ -105,7 +80,7 @@ pub fn decide(config: &PeerRoleConfig, o: &Observation) -> Decision<PeerRoleActi
     }
 
     let expiry = effective_expiry(config, stack);
-    let active = astro_peerings(config, &o.peerings, &Status::Active);
+    let active = astro_peerings(config, &o.peerings, &PeeringState::Active);
     let (why, requester) = if let Some(p) = active.first() {
         (
             format!(
@@ -124,7 +99,7 @@ pub fn decide(config: &PeerRoleConfig, o: &Observation) -> Decision<PeerRoleActi
     };
 
     let say = |verdict, reason: String| Decision::new(verdict, reason, requester.clone());
-    match StackStatusClass::of(&stack.status) {
+    match stack.status.class() {
         StackStatusClass::InProgress => say(
             Verdict::Wait,
             format!("{why}, but stack {} is {}; the PeerRole is removed on a later sweep", stack.name, stack.status),
@@ -141,7 +116,7 @@ pub fn decide(config: &PeerRoleConfig, o: &Observation) -> Decision<PeerRoleActi
                 "{why}; removing the PeerRole: UpdateStack {} with {CREATE_PEER_ROLE}=false, previous template and values",
                 stack.name
             );
-            if stack.status == "UPDATE_ROLLBACK_COMPLETE" {
+            if stack.status == StackStatus::UpdateRollbackComplete {
                 reason.push_str(" (the stack's last update rolled back; trying again)");
             }
             if let Some(role) = &stack.role_arn {
@@ -164,8 +139,8 @@ fn keep(
         Some(at) => format!("its time box is open until {}", format_time(&at)),
         None => format!("it has no time box ({EXPIRES_PARAMETER} is empty)"),
     };
-    let provisioning = astro_peerings(config, &o.peerings, &Status::Provisioning);
-    let pending = astro_peerings(config, &o.peerings, &Status::PendingAcceptance);
+    let provisioning = astro_peerings(config, &o.peerings, &PeeringState::Provisioning);
+    let pending = astro_peerings(config, &o.peerings, &PeeringState::PendingAcceptance);
     let progress = match (provisioning.first(), pending.first()) {
         (Some(p), _) => format!("Astro peering {} is provisioning", p.id),
         (None, Some(p)) => format!("Astro peering {} is pending acceptance", p.id),
@@ -247,17 +222,17 @@ mod tests {
         Stack {
             id: "arn:aws:cloudformation:us-east-1:222222222222:stack/astro-handshake/abc".into(),
             name: "astro-handshake".into(),
-            status: status.into(),
+            status: StackStatus::parse(status),
             parameters,
             changed_at: Some(DateTime::from_secs(1_790_000_000)),
             role_arn: None,
         }
     }
 
-    fn peering(id: &str, owner: &str, accepter_vpc: &str, status: Status) -> Peering {
+    fn peering(id: &str, owner: &str, accepter_vpc: &str, state: PeeringState) -> Peering {
         Peering {
             id: id.into(),
-            status,
+            state,
             requester: VpcEnd {
                 owner_id: owner.into(),
                 vpc_id: "vpc-0aaaaaaaaaaaaaaa1".into(),
@@ -289,7 +264,7 @@ mod tests {
     }
 
     fn active_astro() -> Peering {
-        peering("pcx-0000000a", ASTRO, VPC, Status::Active)
+        peering("pcx-0000000a", ASTRO, VPC, PeeringState::Active)
     }
 
     fn the_update(d: &Decision<PeerRoleAction>) -> &StackUpdate {
@@ -437,10 +412,10 @@ mod tests {
     fn only_active_peerings_from_peer_owners_into_accepter_vpcs_count() {
         let s = Some(stack("CREATE_COMPLETE", "true"));
         let not_ours = vec![
-            peering("pcx-0000000b", STRANGER, VPC, Status::Active),
-            peering("pcx-0000000c", ASTRO, OTHER_VPC, Status::Active),
-            peering("pcx-0000000d", ASTRO, VPC, Status::PendingAcceptance),
-            peering("pcx-0000000e", ASTRO, VPC, Status::Deleted),
+            peering("pcx-0000000b", STRANGER, VPC, PeeringState::Active),
+            peering("pcx-0000000c", ASTRO, OTHER_VPC, PeeringState::Active),
+            peering("pcx-0000000d", ASTRO, VPC, PeeringState::PendingAcceptance),
+            peering("pcx-0000000e", ASTRO, VPC, PeeringState::Deleted),
         ];
         let d = decide(&config(), &observe(s, not_ours, before_expiry()));
         assert_eq!(d.verdict, Verdict::Wait);
@@ -463,7 +438,12 @@ mod tests {
             &config(),
             &observe(
                 s,
-                vec![peering("pcx-0000000f", ASTRO, VPC, Status::Provisioning)],
+                vec![peering(
+                    "pcx-0000000f",
+                    ASTRO,
+                    VPC,
+                    PeeringState::Provisioning,
+                )],
                 0,
             ),
         );
@@ -621,7 +601,7 @@ mod tests {
             ("DELETE_IN_PROGRESS", InProgress),
             ("IMPORT_ROLLBACK_IN_PROGRESS", InProgress),
         ] {
-            assert_eq!(StackStatusClass::of(status), class, "{status}");
+            assert_eq!(StackStatus::parse(status).class(), class, "{status}");
         }
     }
 }

@@ -2,12 +2,12 @@
 
 use ipnet::Ipv4Net;
 
-use super::model::{Observation, PeeringAction, Status};
+use super::model::{Observation, PeeringAction, PeeringState};
 use super::PeeringConfig;
 use crate::audit::Verdict;
 use crate::cidr;
 use crate::decision::{Decision, Refusal};
-use crate::model::{plan_routes, Finding, FindingKind};
+use crate::model::{plan_routes, Finding, FindingKind, RouteTarget};
 use crate::ports::{MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
 
 pub fn decide(config: &PeeringConfig, observation: &Observation) -> Decision<PeeringAction> {
@@ -15,10 +15,10 @@ pub fn decide(config: &PeeringConfig, observation: &Observation) -> Decision<Pee
     let requester = Some(p.requester.owner_id.clone());
     let say = |verdict, reason: String| Decision::new(verdict, reason, requester.clone());
 
-    if p.status.is_final() {
+    if p.state.is_final() {
         return say(
             Verdict::Skip,
-            format!("peering is {}; no writes", p.status.as_str()),
+            format!("peering is {}; no writes", p.state.as_str()),
         );
     }
     if !config.accepter_vpc_ids.contains(&p.accepter.vpc_id) {
@@ -42,9 +42,9 @@ pub fn decide(config: &PeeringConfig, observation: &Observation) -> Decision<Pee
         let refusal = Refusal {
             why: refusals.join("; "),
             requester_account: requester,
-            pending: p.status == Status::PendingAcceptance,
+            pending: p.state == PeeringState::PendingAcceptance,
             what: "peering",
-            state: p.status.as_str(),
+            state: p.state.as_str(),
         };
         return Decision::refused(refusal, config.common.unknown_requests, || {
             PeeringAction::Reject { id: p.id.clone() }
@@ -52,8 +52,8 @@ pub fn decide(config: &PeeringConfig, observation: &Observation) -> Decision<Pee
     }
 
     let converge = converge_plan(config, observation, &cidrs);
-    match p.status {
-        Status::PendingAcceptance => {
+    match p.state {
+        PeeringState::PendingAcceptance => {
             let mut d = say(
                 Verdict::Accept,
                 format!("requester {} allowed; accepting", p.requester.vpc_id),
@@ -62,13 +62,13 @@ pub fn decide(config: &PeeringConfig, observation: &Observation) -> Decision<Pee
             d.deferred = converge.plan;
             d
         }
-        Status::Active => {
+        PeeringState::Active => {
             Decision::converging("active", requester, converge.plan, converge.findings)
         }
         _ => {
             let mut d = say(
                 Verdict::Wait,
-                format!("peering is {}; waiting for it to settle", p.status.as_str()),
+                format!("peering is {}; waiting for it to settle", p.state.as_str()),
             );
             d.settling = true;
             d
@@ -148,7 +148,8 @@ fn converge_plan(config: &PeeringConfig, observation: &Observation, cidrs: &[Ipv
             ),
         });
     }
-    let (routes, conflicts) = plan_routes(&tables, cidrs, &p.id);
+    let target = RouteTarget::Peering(p.id.clone());
+    let (routes, conflicts) = plan_routes(&tables, cidrs, &target);
     plan.extend(routes.into_iter().map(PeeringAction::CreateRoute));
     findings.extend(conflicts);
     if config.enable_accepter_dns && !p.accepter_dns_resolution {
@@ -183,7 +184,7 @@ mod tests {
         Observation {
             peering: Peering {
                 id: PCX.into(),
-                status: Status::parse(status),
+                state: PeeringState::parse(status),
                 requester: VpcEnd {
                     owner_id: owner.into(),
                     vpc_id: "vpc-0000a5a5".into(),

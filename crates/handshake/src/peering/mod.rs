@@ -1,75 +1,42 @@
 //! The VPC peering handshake: accept allowed Astro requests, route back, enable DNS.
 
+mod config;
 mod decide;
 mod model;
 
+pub use config::PeeringConfig;
 pub use decide::{decide, requester_refusals};
-pub use model::{Observation, Peering, PeeringAction, Status, VpcEnd};
+pub use model::{Observation, Peering, PeeringAction, PeeringState, VpcEnd};
 
-use std::collections::BTreeSet;
 use std::future::Future;
-use std::time::Duration;
 
-use crate::config::{Common, Reader, Source};
 use crate::decision::{Decision, Written};
-use crate::engine::{Handshake, Settings};
+use crate::engine::Handshake;
 use crate::error::Result;
 use crate::ids;
 use crate::ports::{VpcRoutes, MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
-use crate::selector::RouteTableSelector;
 use crate::trigger::IdSpec;
 
-/// The peering function's configuration.
-#[derive(Debug, Clone)]
-pub struct PeeringConfig {
-    pub common: Common,
-    pub accepter_vpc_ids: BTreeSet<String>,
-    pub route_tables: RouteTableSelector,
-    pub enable_accepter_dns: bool,
-    /// How long one invocation waits for an accepted peering to become active.
-    pub accept_wait: Duration,
-}
+/// The peering states a sweep reconciles: waiting for acceptance, settling, working.
+pub const LIVE: [PeeringState; 3] = [
+    PeeringState::PendingAcceptance,
+    PeeringState::Provisioning,
+    PeeringState::Active,
+];
 
-impl PeeringConfig {
-    pub fn read(source: &dyn Source) -> Result<Self> {
-        let r = Reader(source);
-        let common = Common::read(&r)?;
-        let accepter_vpc_ids = r.checked_list("ACCEPTER_VPC_IDS", "a vpc- id", ids::is_vpc_id)?;
-        if accepter_vpc_ids.is_empty() {
-            return Err(crate::Error::Config(
-                "ACCEPTER_VPC_IDS is required and is empty or unset".into(),
-            ));
-        }
-        let route_tables =
-            RouteTableSelector::parse(&r.optional("ROUTE_TABLE_SELECTOR").unwrap_or_default())
-                .map_err(|e| crate::Error::Config(format!("ROUTE_TABLE_SELECTOR: {e}")))?;
-        Ok(Self {
-            common,
-            accepter_vpc_ids,
-            route_tables,
-            enable_accepter_dns: r.flag("ENABLE_ACCEPTER_DNS_RESOLUTION", true)?,
-            accept_wait: r.seconds("ACCEPT_WAIT_SECONDS", 30, 600)?,
-        })
-    }
-
-    pub fn settings(&self) -> Settings {
-        Settings {
-            dry_run: self.common.dry_run,
-            settle_timeout: self.accept_wait,
-            metrics_namespace: self.common.metrics_namespace.clone(),
-            ..Settings::default()
-        }
-    }
-}
-
-/// EC2 peering calls.
-pub trait PeeringPort: VpcRoutes {
+/// EC2 peering reads: what the zones and peer-role handshakes need of peerings too.
+pub trait PeeringReads: Sync {
     fn peering(&self, id: &str) -> impl Future<Output = Result<Option<Peering>>> + Send;
-    /// Ids of peerings into these VPCs that are pending, provisioning or active.
-    fn live_peerings_into(
+    /// The peerings into these VPCs in one of `states`.
+    fn peerings_into(
         &self,
         vpc_ids: &[String],
-    ) -> impl Future<Output = Result<Vec<String>>> + Send;
+        states: &[PeeringState],
+    ) -> impl Future<Output = Result<Vec<Peering>>> + Send;
+}
+
+/// EC2 peering calls: the reads, the accepter VPC's routes, and the peering's own writes.
+pub trait PeeringPort: PeeringReads + VpcRoutes {
     /// `InvalidStateTransition` (already accepted) is `already_done`.
     fn accept(&self, id: &str) -> impl Future<Output = Result<Written>> + Send;
     fn reject(&self, id: &str) -> impl Future<Output = Result<Written>> + Send;
@@ -98,11 +65,13 @@ impl<P: PeeringPort> Handshake for PeeringHandshake<P> {
         let Some(peering) = self.port.peering(id).await? else {
             return Ok(None);
         };
+        // The accepter VPC is read only when it is one this stack manages and a write can
+        // still apply to the peering.
         let ours = self
             .config
             .accepter_vpc_ids
             .contains(&peering.accepter.vpc_id);
-        if peering.status.is_final() || !ours {
+        if peering.state.is_final() || !ours {
             return Ok(Some(Observation {
                 peering,
                 accepter_vpc_cidrs: vec![],
@@ -137,6 +106,15 @@ impl<P: PeeringPort> Handshake for PeeringHandshake<P> {
 
     async fn sweep(&self) -> Result<Vec<String>> {
         let vpcs: Vec<String> = self.config.accepter_vpc_ids.iter().cloned().collect();
-        self.port.live_peerings_into(&vpcs).await
+        let mut ids: Vec<String> = self
+            .port
+            .peerings_into(&vpcs, &LIVE)
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
     }
 }

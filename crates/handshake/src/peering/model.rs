@@ -3,60 +3,30 @@
 use std::collections::BTreeMap;
 
 use crate::decision::{Action, Effect};
-use crate::model::{RouteSpec, RouteTable};
+use crate::model::{aws_enum, RouteSpec, RouteTable};
 
-/// `VpcPeeringConnectionStateReasonCode`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Status {
-    InitiatingRequest,
-    PendingAcceptance,
-    Provisioning,
-    Active,
-    Failed,
-    Rejected,
-    Expired,
-    Deleting,
-    Deleted,
-    Other(String),
+aws_enum! {
+    /// A peering's state (`VpcPeeringConnectionStateReasonCode`).
+    PeeringState {
+        InitiatingRequest = "initiating-request",
+        PendingAcceptance = "pending-acceptance",
+        Provisioning = "provisioning",
+        Active = "active",
+        Failed = "failed",
+        Rejected = "rejected",
+        Expired = "expired",
+        Deleting = "deleting",
+        Deleted = "deleted",
+    }
 }
 
-impl Status {
-    pub fn parse(code: &str) -> Self {
-        match code {
-            "initiating-request" => Self::InitiatingRequest,
-            "pending-acceptance" => Self::PendingAcceptance,
-            "provisioning" => Self::Provisioning,
-            "active" => Self::Active,
-            "failed" => Self::Failed,
-            "rejected" => Self::Rejected,
-            "expired" => Self::Expired,
-            "deleting" => Self::Deleting,
-            "deleted" => Self::Deleted,
-            other => Self::Other(other.to_string()),
-        }
-    }
-
+impl PeeringState {
     /// No write can ever apply again.
     pub fn is_final(&self) -> bool {
         matches!(
             self,
             Self::Failed | Self::Rejected | Self::Expired | Self::Deleting | Self::Deleted
         )
-    }
-
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::InitiatingRequest => "initiating-request",
-            Self::PendingAcceptance => "pending-acceptance",
-            Self::Provisioning => "provisioning",
-            Self::Active => "active",
-            Self::Failed => "failed",
-            Self::Rejected => "rejected",
-            Self::Expired => "expired",
-            Self::Deleting => "deleting",
-            Self::Deleted => "deleted",
-            Self::Other(s) => s,
-        }
     }
 }
 
@@ -73,7 +43,7 @@ pub struct VpcEnd {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Peering {
     pub id: String,
-    pub status: Status,
+    pub state: PeeringState,
     pub requester: VpcEnd,
     pub accepter: VpcEnd,
     /// The accepter's `AllowDnsResolutionFromRemoteVpc` option.

@@ -1,31 +1,40 @@
 //! The Transit Gateway decisions: pure functions of configuration and observation.
 
+use std::collections::BTreeSet;
+
 use ipnet::Ipv4Net;
 
 use super::model::{
-    Attachment, Observation, ResourceShare, ShareExpectation, State, Surroundings, TgwAction,
-    TgwRouteSpec, TgwRouteTable, TransitGateway,
+    back_route_table, AssociationState, Attachment, AttachmentState, Observation, ResourceShare,
+    ShareAssociationStatus, ShareExpectation, ShareStatus, Surroundings, TgwAction, TgwRouteSpec,
+    TgwRouteTable, TgwRouteType,
 };
 use super::TgwConfig;
 use crate::audit::Verdict;
 use crate::cidr;
 use crate::decision::{Check, Decision, Refusal};
-use crate::model::{plan_routes, Finding, FindingKind};
+use crate::model::{plan_routes, Finding, FindingKind, RouteTarget};
 
 fn finding(kind: FindingKind, detail: String) -> Finding {
     Finding { kind, detail }
 }
 
-/// Why an attachment on the configured TGW may not be accepted, if it may not.
-pub fn refusals(config: &TgwConfig, a: &Attachment) -> Vec<String> {
+/// Why an attachment may not be accepted, if it may not: its VPC's owner is not an Astro
+/// account, or (when `AstroVpcIds` is set) its VPC is not listed. The zones handshake takes
+/// Astro's attachments by the same rule.
+pub fn refusals(
+    astro_account_ids: &BTreeSet<String>,
+    astro_vpc_ids: &BTreeSet<String>,
+    a: &Attachment,
+) -> Vec<String> {
     let mut why = Vec::new();
-    if !config.common.astro_account_ids.contains(&a.vpc_owner_id) {
+    if !astro_account_ids.contains(&a.vpc_owner_id) {
         why.push(format!(
             "VPC owner account {} is not in AstroAccountIds",
             a.vpc_owner_id
         ));
     }
-    if !config.astro_vpc_ids.is_empty() && !config.astro_vpc_ids.contains(&a.vpc_id) {
+    if !astro_vpc_ids.is_empty() && !astro_vpc_ids.contains(&a.vpc_id) {
         why.push(format!("VPC {} is not in AstroVpcIds", a.vpc_id));
     }
     why
@@ -38,28 +47,6 @@ fn is_candidate(config: &TgwConfig, a: &Attachment) -> bool {
         && a.vpc_owner_id != a.transit_gateway_owner_id
 }
 
-/// Whether the decision will need the TGW, its route table and the spoke VPCs: only for an
-/// allowed attachment that is waiting for us or available.
-pub fn needs_surroundings(config: &TgwConfig, a: &Attachment) -> bool {
-    is_candidate(config, a)
-        && matches!(a.state, State::PendingAcceptance | State::Available)
-        && refusals(config, a).is_empty()
-}
-
-/// The TGW route table that holds the back routes: `TransitGatewayRouteTableId`, else the
-/// TGW's default association route table, else the one the attachment is associated with.
-pub fn back_route_table(
-    config: &TgwConfig,
-    a: &Attachment,
-    tgw: Option<&TransitGateway>,
-) -> Option<String> {
-    config
-        .route_table_id
-        .clone()
-        .or_else(|| tgw.and_then(|t| t.default_association_route_table_id.clone()))
-        .or_else(|| a.association.as_ref().map(|x| x.route_table_id.clone()))
-}
-
 /// The ids a sweep reconciles: every attachment from another account waiting for
 /// acceptance, and the Astro accounts' attachments that are settling or available. Other
 /// available attachments were decided when they were requested; re-deciding them on every
@@ -69,8 +56,8 @@ pub fn sweep_ids(config: &TgwConfig, attachments: &[Attachment]) -> Vec<String> 
         .iter()
         .filter(|a| is_candidate(config, a))
         .filter(|a| match a.state {
-            State::PendingAcceptance => true,
-            State::Pending | State::Available => {
+            AttachmentState::PendingAcceptance => true,
+            AttachmentState::Pending | AttachmentState::Available => {
                 config.common.astro_account_ids.contains(&a.vpc_owner_id)
             }
             _ => false,
@@ -121,12 +108,12 @@ pub fn decide(config: &TgwConfig, observation: &Observation) -> Decision<TgwActi
         );
     }
 
-    let why = refusals(config, a);
+    let why = refusals(&config.common.astro_account_ids, &config.astro_vpc_ids, a);
     if !why.is_empty() {
         let refusal = Refusal {
             why: why.join("; "),
             requester_account: requester,
-            pending: a.state == State::PendingAcceptance,
+            pending: a.state == AttachmentState::PendingAcceptance,
             what: "attachment",
             state: a.state.as_str(),
         };
@@ -143,12 +130,15 @@ pub fn decide(config: &TgwConfig, observation: &Observation) -> Decision<TgwActi
                 a.state.as_str()
             ),
         );
-        d.settling = !matches!(a.state, State::PendingAcceptance | State::Available);
+        d.settling = !matches!(
+            a.state,
+            AttachmentState::PendingAcceptance | AttachmentState::Available
+        );
         return d;
     };
     let converge = converge(config, a, s);
     match a.state {
-        State::PendingAcceptance => {
+        AttachmentState::PendingAcceptance => {
             let mut d = say(
                 Verdict::Accept,
                 format!(
@@ -160,7 +150,7 @@ pub fn decide(config: &TgwConfig, observation: &Observation) -> Decision<TgwActi
             d.deferred = converge.plan;
             d
         }
-        State::Available => {
+        AttachmentState::Available => {
             let mut d =
                 Decision::converging("available", requester, converge.plan, converge.findings);
             d.settling = converge.settling;
@@ -219,7 +209,7 @@ fn converge(config: &TgwConfig, a: &Attachment, s: &Surroundings) -> Converge {
     let cidrs = routable_cidrs(config, a, s, table, &mut c.findings);
     for cidr in &cidrs {
         let in_place = table.routes.iter().any(|r| {
-            r.kind == "static"
+            r.kind == TgwRouteType::Static
                 && r.only_to(&a.id)
                 && cidr::parse(&r.destination).ok().as_ref() == Some(cidr)
         });
@@ -259,7 +249,8 @@ fn converge(config: &TgwConfig, a: &Attachment, s: &Surroundings) -> Converge {
                 ),
             ));
         }
-        let (routes, conflicts) = plan_routes(&tables, &cidrs, &config.transit_gateway_id);
+        let target = RouteTarget::TransitGateway(config.transit_gateway_id.clone());
+        let (routes, conflicts) = plan_routes(&tables, &cidrs, &target);
         c.plan
             .extend(routes.into_iter().map(TgwAction::CreateRoute));
         c.findings.extend(conflicts);
@@ -274,7 +265,11 @@ fn route_table<'a>(
     s: &'a Surroundings,
     findings: &mut Vec<Finding>,
 ) -> Option<&'a TgwRouteTable> {
-    let Some(id) = back_route_table(config, a, s.transit_gateway.as_ref()) else {
+    let Some(id) = back_route_table(
+        config.route_table_id.as_deref(),
+        s.transit_gateway.as_ref(),
+        a,
+    ) else {
         findings.push(finding(
             FindingKind::NoRouteTable,
             format!(
@@ -310,8 +305,9 @@ fn route_table<'a>(
 fn associate(a: &Attachment, table: &TgwRouteTable, configured: &str, c: &mut Converge) {
     match &a.association {
         None => c.plan.push(TgwAction::Associate { attachment_id: a.id.clone(), route_table_id: table.id.clone() }),
-        Some(x) if x.route_table_id == configured && x.state != "disassociating" => {}
-        Some(x) if x.state == "disassociating" => c.settling = true,
+        Some(x)
+            if x.route_table_id == configured && x.state != AssociationState::Disassociating => {}
+        Some(x) if x.state == AssociationState::Disassociating => c.settling = true,
         Some(x) => c.findings.push(finding(
             FindingKind::AssociatedElsewhere,
             format!(
@@ -405,7 +401,7 @@ pub fn share_check(
         };
     };
     let mut findings = Vec::new();
-    if share.status != "ACTIVE" {
+    if share.status != ShareStatus::Active {
         findings.push(not_associated(format!(
             "resource share {} is {}",
             share.name, share.status
@@ -421,14 +417,20 @@ pub fn share_check(
                 "Astro account {account} is not a principal of {}",
                 share.name
             ))),
-            Some((_, status)) if status != "ASSOCIATED" => findings.push(not_associated(format!(
-                "Astro account {account} is {status} with {} (invitation not accepted yet?)",
-                share.name
-            ))),
+            Some((_, status)) if *status != ShareAssociationStatus::Associated => {
+                findings.push(not_associated(format!(
+                    "Astro account {account} is {status} with {} (invitation not accepted yet?)",
+                    share.name
+                )))
+            }
             Some(_) => {}
         }
     }
-    for (resource, status) in share.resources.iter().filter(|(_, st)| st != "ASSOCIATED") {
+    for (resource, status) in share
+        .resources
+        .iter()
+        .filter(|(_, st)| *st != ShareAssociationStatus::Associated)
+    {
         findings.push(not_associated(format!(
             "{resource} is {status} with {}",
             share.name
@@ -452,7 +454,7 @@ pub fn share_check(
             )));
         }
     }
-    let list = |items: &[(String, String)]| {
+    let list = |items: &[(String, ShareAssociationStatus)]| {
         if items.is_empty() {
             "none".to_string()
         } else {
@@ -487,7 +489,7 @@ mod tests {
     use super::*;
     use crate::decision::Action;
     use crate::model::{Route, RouteTable};
-    use crate::tgw::model::{Association, Spoke, TgwRoute};
+    use crate::tgw::model::{Association, Spoke, TgwRoute, TransitGateway};
 
     const TGW: &str = "tgw-0000aaaa";
     const ATT: &str = "tgw-attach-0000bbbb";
@@ -515,9 +517,8 @@ mod tests {
             resource_type: "vpc".into(),
             vpc_id: "vpc-0000a5a5".into(),
             vpc_owner_id: owner.into(),
-            state: State::parse(state),
+            state: AttachmentState::parse(state),
             association: None,
-            tags: BTreeMap::new(),
         }
     }
 
@@ -525,10 +526,7 @@ mod tests {
         Surroundings {
             transit_gateway: Some(TransitGateway {
                 id: TGW.into(),
-                owner_id: "222222222222".into(),
-                state: "available".into(),
                 default_association_route_table_id: Some("tgw-rtb-0000dddd".into()),
-                auto_accept_shared_attachments: false,
             }),
             route_table: Some(TgwRouteTable {
                 id: RTB.into(),
@@ -658,7 +656,7 @@ mod tests {
         let TgwAction::CreateRoute(r) = &d.plan[2] else {
             panic!()
         };
-        assert_eq!(r.target, TGW);
+        assert_eq!(r.target, RouteTarget::TransitGateway(TGW.into()));
         let obs = converged(obs, &d.plan);
         let d = decide(&cfg, &obs);
         assert!(d.plan.is_empty(), "{:?}", d.plan);
@@ -687,10 +685,6 @@ mod tests {
             "{}",
             d.reason
         );
-        assert!(!needs_surroundings(
-            &cfg,
-            &observation("pendingAcceptance", "111111111111").attachment
-        ));
     }
 
     #[test]
@@ -889,9 +883,9 @@ mod tests {
         let obs = observation("available", "111111111111");
         assert_eq!(
             back_route_table(
-                &cfg,
+                cfg.route_table_id.as_deref(),
+                obs.surroundings.as_ref().unwrap().transit_gateway.as_ref(),
                 &obs.attachment,
-                obs.surroundings.as_ref().unwrap().transit_gateway.as_ref()
             )
             .as_deref(),
             Some("tgw-rtb-0000dddd")
@@ -973,7 +967,7 @@ mod tests {
     ) -> ResourceShare {
         let pairs = |v: &[(&str, &str)]| {
             v.iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .map(|(a, b)| (a.to_string(), ShareAssociationStatus::parse(b)))
                 .collect()
         };
         ResourceShare {

@@ -2,129 +2,49 @@
 //! associate them with the chosen TGW route table, add static back routes there and routes
 //! to the Astro CIDRs via the TGW in the spoke VPCs; report the RAM shares' status.
 
+mod config;
 mod decide;
 mod model;
 
-pub use decide::{back_route_table, decide, needs_surroundings, refusals, share_check, sweep_ids};
+pub use config::TgwConfig;
+pub use decide::{decide, refusals, share_check, sweep_ids};
 pub use model::{
-    Association, Attachment, Observation, ResourceShare, ShareExpectation, Spoke, State,
-    Surroundings, TgwAction, TgwRoute, TgwRouteSpec, TgwRouteTable, TransitGateway,
+    back_route_table, Association, AssociationState, Attachment, AttachmentState, Observation,
+    ResourceShare, ShareAssociationStatus, ShareExpectation, ShareStatus, Spoke, Surroundings,
+    TgwAction, TgwRoute, TgwRouteSpec, TgwRouteTable, TgwRouteType, TransitGateway,
 };
 
-use std::collections::BTreeSet;
 use std::future::Future;
-use std::time::Duration;
 
-use crate::config::{Common, Reader, Source};
 use crate::decision::{Check, Decision, Written};
-use crate::engine::{Handshake, Settings};
-use crate::error::{Error, Result};
+use crate::engine::Handshake;
+use crate::error::Result;
 use crate::ids;
 use crate::ports::VpcRoutes;
-use crate::selector::RouteTableSelector;
 use crate::trigger::IdSpec;
 
-/// The Transit Gateway function's configuration.
-#[derive(Debug, Clone)]
-pub struct TgwConfig {
-    pub common: Common,
-    /// `TRANSIT_GATEWAY_ID`: the only TGW whose attachments are touched.
-    pub transit_gateway_id: String,
-    /// `TRANSIT_GATEWAY_ROUTE_TABLE_ID`: associate Astro attachments with it and hold the
-    /// back routes; empty: the TGW's default association route table holds them.
-    pub route_table_id: Option<String>,
-    /// `TGW_SPOKE_VPC_IDS`: VPCs that route to the Astro CIDRs through the TGW.
-    pub spoke_vpc_ids: BTreeSet<String>,
-    /// `ASTRO_VPC_IDS`: when set, the only VPCs whose attachments are accepted.
-    pub astro_vpc_ids: BTreeSet<String>,
-    /// `ROUTE_TABLE_SELECTOR`, applied to each spoke VPC.
-    pub route_tables: RouteTableSelector,
-    /// `RESOURCE_SHARE_ARN` (the TGW share) and `RESOLVER_RULE_SHARE_ARN`: whose status each
-    /// invocation reports.
-    pub shares: Vec<ShareExpectation>,
-    /// `ACCEPT_WAIT_SECONDS` (default 30): how long one invocation waits for an accepted
-    /// attachment to become available before leaving the rest to the next sweep (which
-    /// takes `pending` and `available` Astro attachments). Kept short: a sweep reconciles
-    /// attachments one after the other within the function's 120 s timeout.
-    pub accept_wait: Duration,
-}
+/// The attachment states a sweep lists: waiting for acceptance, settling, working.
+pub const LIVE: [AttachmentState; 3] = [
+    AttachmentState::PendingAcceptance,
+    AttachmentState::Pending,
+    AttachmentState::Available,
+];
 
-fn is_share_arn(value: &str) -> bool {
-    value.starts_with("arn:") && value.contains(":ram:") && value.contains(":resource-share/")
-}
-
-impl TgwConfig {
-    pub fn read(source: &dyn Source) -> Result<Self> {
-        let r = Reader(source);
-        let common = Common::read(&r)?;
-        let transit_gateway_id = r.required("TRANSIT_GATEWAY_ID")?;
-        if !ids::is_tgw_id(&transit_gateway_id) {
-            return Err(Error::Config(format!(
-                "TRANSIT_GATEWAY_ID: `{transit_gateway_id}` is not a tgw- id"
-            )));
-        }
-        let route_table_id = r.optional("TRANSIT_GATEWAY_ROUTE_TABLE_ID");
-        if let Some(bad) = route_table_id
-            .as_deref()
-            .filter(|id| !ids::is_tgw_route_table_id(id))
-        {
-            return Err(Error::Config(format!(
-                "TRANSIT_GATEWAY_ROUTE_TABLE_ID: `{bad}` is not a tgw-rtb- id"
-            )));
-        }
-        let route_tables =
-            RouteTableSelector::parse(&r.optional("ROUTE_TABLE_SELECTOR").unwrap_or_default())
-                .map_err(|e| Error::Config(format!("ROUTE_TABLE_SELECTOR: {e}")))?;
-        let mut shares = Vec::new();
-        for (name, must_hold) in [
-            ("RESOURCE_SHARE_ARN", Some(transit_gateway_id.clone())),
-            ("RESOLVER_RULE_SHARE_ARN", None),
-        ] {
-            if let Some(arn) = r.optional(name) {
-                if !is_share_arn(&arn) {
-                    return Err(Error::Config(format!(
-                        "{name}: `{arn}` is not a RAM resource share ARN"
-                    )));
-                }
-                shares.push(ShareExpectation { arn, must_hold });
-            }
-        }
-        Ok(Self {
-            common,
-            transit_gateway_id,
-            route_table_id,
-            spoke_vpc_ids: r.checked_list("TGW_SPOKE_VPC_IDS", "a vpc- id", ids::is_vpc_id)?,
-            astro_vpc_ids: r.checked_list("ASTRO_VPC_IDS", "a vpc- id", ids::is_vpc_id)?,
-            route_tables,
-            shares,
-            accept_wait: r.seconds("ACCEPT_WAIT_SECONDS", 30, 600)?,
-        })
-    }
-
-    /// An accepted attachment can take a minute or more to become available: look every
-    /// five seconds for up to `accept_wait`.
-    pub fn settings(&self) -> Settings {
-        Settings {
-            dry_run: self.common.dry_run,
-            settle_timeout: self.accept_wait,
-            poll_interval: Duration::from_secs(5),
-            metrics_namespace: self.common.metrics_namespace.clone(),
-            ..Settings::default()
-        }
-    }
-}
-
-/// EC2 Transit Gateway and RAM calls.
-pub trait TgwPort: VpcRoutes {
+/// Transit Gateway attachment reads: what the zones handshake needs of attachments too.
+pub trait AttachmentReads: Sync {
     /// One attachment as the TGW owner sees it; `None`: no such attachment.
     fn attachment(&self, id: &str) -> impl Future<Output = Result<Option<Attachment>>> + Send;
     /// The VPC attachments on `tgw_id` in one of `states`, of the `vpc_ids` when not empty.
     fn attachments(
         &self,
         tgw_id: &str,
-        states: &[&str],
+        states: &[AttachmentState],
         vpc_ids: &[String],
     ) -> impl Future<Output = Result<Vec<Attachment>>> + Send;
+}
+
+/// EC2 Transit Gateway and RAM calls, and the spoke VPCs' routes.
+pub trait TgwPort: AttachmentReads + VpcRoutes {
     fn transit_gateway(
         &self,
         id: &str,
@@ -202,13 +122,17 @@ impl<P: TgwPort> TgwHandshake<P> {
                 Ok(Vec::new())
             } else {
                 self.port
-                    .attachments(tgw_id, &["available"], &spoke_ids)
+                    .attachments(tgw_id, &[AttachmentState::Available], &spoke_ids)
                     .await
             }
         };
         let (transit_gateway, spoke_attachments) =
             futures::try_join!(self.port.transit_gateway(tgw_id), spoke_attachments)?;
-        let table_id = back_route_table(&self.config, attachment, transit_gateway.as_ref());
+        let table_id = back_route_table(
+            self.config.route_table_id.as_deref(),
+            transit_gateway.as_ref(),
+            attachment,
+        );
         let route_table = async {
             match &table_id {
                 Some(id) => self.port.tgw_route_table(id).await,
@@ -218,7 +142,7 @@ impl<P: TgwPort> TgwHandshake<P> {
         let spokes = futures::future::try_join_all(spoke_ids.iter().map(|vpc| {
             let attached = spoke_attachments
                 .iter()
-                .any(|a| &a.vpc_id == vpc && a.state == State::Available);
+                .any(|a| &a.vpc_id == vpc && a.state == AttachmentState::Available);
             self.spoke(vpc, attached)
         }));
         let (route_table, spokes) = futures::try_join!(route_table, spokes)?;
@@ -248,7 +172,10 @@ impl<P: TgwPort> Handshake for TgwHandshake<P> {
         let Some(attachment) = self.port.attachment(id).await? else {
             return Ok(None);
         };
-        let surroundings = if needs_surroundings(&self.config, &attachment) {
+        // What surrounds it is read while a write can apply to an attachment on this TGW.
+        let surroundings = if attachment.transit_gateway_id == self.config.transit_gateway_id
+            && attachment.state.is_live()
+        {
             Some(self.surroundings(&attachment).await?)
         } else {
             None
@@ -279,11 +206,7 @@ impl<P: TgwPort> Handshake for TgwHandshake<P> {
     async fn sweep(&self) -> Result<Vec<String>> {
         let found = self
             .port
-            .attachments(
-                &self.config.transit_gateway_id,
-                &["pendingAcceptance", "pending", "available"],
-                &[],
-            )
+            .attachments(&self.config.transit_gateway_id, &LIVE, &[])
             .await?;
         Ok(sweep_ids(&self.config, &found))
     }

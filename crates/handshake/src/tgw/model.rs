@@ -1,49 +1,28 @@
 //! What the Transit Gateway handshake observes and the writes it plans.
 
-use std::collections::BTreeMap;
-
 use crate::decision::{Action, Effect};
-use crate::model::{RouteSpec, RouteTable};
+use crate::model::{aws_enum, RouteSpec, RouteState, RouteTable};
 
-/// `TransitGatewayAttachmentState`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum State {
-    Initiating,
-    InitiatingRequest,
-    PendingAcceptance,
-    RollingBack,
-    Pending,
-    Available,
-    Modifying,
-    Deleting,
-    Deleted,
-    Failed,
-    Failing,
-    Rejected,
-    Rejecting,
-    Other(String),
+aws_enum! {
+    /// An attachment's state (`TransitGatewayAttachmentState`).
+    AttachmentState {
+        Initiating = "initiating",
+        InitiatingRequest = "initiatingRequest",
+        PendingAcceptance = "pendingAcceptance",
+        RollingBack = "rollingBack",
+        Pending = "pending",
+        Available = "available",
+        Modifying = "modifying",
+        Deleting = "deleting",
+        Deleted = "deleted",
+        Failed = "failed",
+        Failing = "failing",
+        Rejected = "rejected",
+        Rejecting = "rejecting",
+    }
 }
 
-impl State {
-    pub fn parse(code: &str) -> Self {
-        match code {
-            "initiating" => Self::Initiating,
-            "initiatingRequest" => Self::InitiatingRequest,
-            "pendingAcceptance" => Self::PendingAcceptance,
-            "rollingBack" => Self::RollingBack,
-            "pending" => Self::Pending,
-            "available" => Self::Available,
-            "modifying" => Self::Modifying,
-            "deleting" => Self::Deleting,
-            "deleted" => Self::Deleted,
-            "failed" => Self::Failed,
-            "failing" => Self::Failing,
-            "rejected" => Self::Rejected,
-            "rejecting" => Self::Rejecting,
-            other => Self::Other(other.to_string()),
-        }
-    }
-
+impl AttachmentState {
     /// No write can ever apply again.
     pub fn is_final(&self) -> bool {
         matches!(
@@ -58,32 +37,60 @@ impl State {
         )
     }
 
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Initiating => "initiating",
-            Self::InitiatingRequest => "initiatingRequest",
-            Self::PendingAcceptance => "pendingAcceptance",
-            Self::RollingBack => "rollingBack",
-            Self::Pending => "pending",
-            Self::Available => "available",
-            Self::Modifying => "modifying",
-            Self::Deleting => "deleting",
-            Self::Deleted => "deleted",
-            Self::Failed => "failed",
-            Self::Failing => "failing",
-            Self::Rejected => "rejected",
-            Self::Rejecting => "rejecting",
-            Self::Other(s) => s,
-        }
+    /// Waiting for the TGW owner, settling after acceptance, or working: a write may apply.
+    pub fn is_live(&self) -> bool {
+        matches!(
+            self,
+            Self::PendingAcceptance | Self::Pending | Self::Available
+        )
     }
 }
 
-/// The route table an attachment is associated with, and the association's state
-/// (`associating`, `associated`, `disassociating`).
+aws_enum! {
+    /// A route table association's state (`TransitGatewayAssociationState`).
+    AssociationState {
+        Associating = "associating",
+        Associated = "associated",
+        Disassociating = "disassociating",
+        Disassociated = "disassociated",
+    }
+}
+
+aws_enum! {
+    /// How a TGW route got there (`TransitGatewayRouteType`).
+    TgwRouteType {
+        Static = "static",
+        Propagated = "propagated",
+    }
+}
+
+aws_enum! {
+    /// A RAM resource share's status (`ResourceShareStatus`).
+    ShareStatus {
+        Pending = "PENDING",
+        Active = "ACTIVE",
+        Failed = "FAILED",
+        Deleting = "DELETING",
+        Deleted = "DELETED",
+    }
+}
+
+aws_enum! {
+    /// A principal's or resource's association with a share (`ResourceShareAssociationStatus`).
+    ShareAssociationStatus {
+        Associating = "ASSOCIATING",
+        Associated = "ASSOCIATED",
+        Failed = "FAILED",
+        Disassociating = "DISASSOCIATING",
+        Disassociated = "DISASSOCIATED",
+    }
+}
+
+/// The route table an attachment is associated with, and the association's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Association {
     pub route_table_id: String,
-    pub state: String,
+    pub state: AssociationState,
 }
 
 /// A Transit Gateway attachment as the TGW owner sees it (`DescribeTransitGatewayAttachments`).
@@ -98,21 +105,17 @@ pub struct Attachment {
     pub vpc_id: String,
     /// The account that owns the attached VPC (the requester).
     pub vpc_owner_id: String,
-    pub state: State,
+    pub state: AttachmentState,
     /// `None` when associated with no route table (or the association is gone).
     pub association: Option<Association>,
-    pub tags: BTreeMap<String, String>,
 }
 
 /// The configured Transit Gateway.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransitGateway {
     pub id: String,
-    pub owner_id: String,
-    pub state: String,
     /// `AssociationDefaultRouteTableId`, when `DefaultRouteTableAssociation` is enabled.
     pub default_association_route_table_id: Option<String>,
-    pub auto_accept_shared_attachments: bool,
 }
 
 /// One route of a TGW route table (`SearchTransitGatewayRoutes`).
@@ -121,10 +124,8 @@ pub struct TgwRoute {
     pub destination: String,
     /// The attachments it points at; empty for a blackhole.
     pub attachment_ids: Vec<String>,
-    /// `static` or `propagated`.
-    pub kind: String,
-    /// `active` or `blackhole`.
-    pub state: String,
+    pub kind: TgwRouteType,
+    pub state: RouteState,
 }
 
 impl TgwRoute {
@@ -248,12 +249,11 @@ impl Action for TgwAction {
 pub struct ResourceShare {
     pub arn: String,
     pub name: String,
-    /// `ACTIVE`, `PENDING`, `FAILED`, `DELETING`, `DELETED`.
-    pub status: String,
+    pub status: ShareStatus,
     /// (account or principal, association status).
-    pub principals: Vec<(String, String)>,
+    pub principals: Vec<(String, ShareAssociationStatus)>,
     /// (resource ARN, association status).
-    pub resources: Vec<(String, String)>,
+    pub resources: Vec<(String, ShareAssociationStatus)>,
 }
 
 /// What one share must show: the Astro accounts as principals and, for the TGW share, the TGW.
@@ -262,4 +262,18 @@ pub struct ShareExpectation {
     pub arn: String,
     /// A resource id the share must hold (the TGW id for `RESOURCE_SHARE_ARN`).
     pub must_hold: Option<String>,
+}
+
+/// The TGW route table that holds the back routes: `TransitGatewayRouteTableId` when
+/// configured, else the TGW's default association route table, else the one the attachment
+/// is associated with.
+pub fn back_route_table(
+    configured: Option<&str>,
+    tgw: Option<&TransitGateway>,
+    a: &Attachment,
+) -> Option<String> {
+    configured
+        .map(String::from)
+        .or_else(|| tgw.and_then(|t| t.default_association_route_table_id.clone()))
+        .or_else(|| a.association.as_ref().map(|x| x.route_table_id.clone()))
 }

@@ -10,7 +10,9 @@ use serde_json::json;
 use super::*;
 use crate::audit::MemorySink;
 use crate::engine;
-use crate::model::{Route, RouteSpec, RouteTable};
+use crate::error::Error;
+use crate::model::{Route, RouteSpec, RouteState, RouteTable};
+use crate::ports::VpcReads;
 
 const TGW: &str = "tgw-0000aaaa";
 const ATT: &str = "tgw-attach-0000bbbb";
@@ -46,9 +48,8 @@ impl Fake {
                 resource_type: "vpc".into(),
                 vpc_id: "vpc-0000a5a5".into(),
                 vpc_owner_id: "111111111111".into(),
-                state: State::parse(state),
+                state: AttachmentState::parse(state),
                 association: None,
-                tags: BTreeMap::new(),
             },
             table: TgwRouteTable {
                 id: RTB.into(),
@@ -64,11 +65,11 @@ impl Fake {
             share: Some(ResourceShare {
                 arn: SHARE.into(),
                 name: "astro".into(),
-                status: "ACTIVE".into(),
-                principals: vec![("111111111111".into(), "ASSOCIATED".into())],
+                status: ShareStatus::Active,
+                principals: vec![("111111111111".into(), ShareAssociationStatus::Associated)],
                 resources: vec![(
                     format!("arn:aws:ec2:us-east-1:222222222222:transit-gateway/{TGW}"),
-                    "ASSOCIATED".into(),
+                    ShareAssociationStatus::Associated,
                 )],
             }),
             share_error: None,
@@ -81,13 +82,16 @@ impl Fake {
     }
 }
 
-impl VpcRoutes for Fake {
+impl VpcReads for Fake {
     async fn vpc_cidrs(&self, _vpc_id: &str) -> Result<Vec<String>> {
         Ok(vec!["10.0.0.0/16".into()])
     }
     async fn route_tables(&self, _vpc_id: &str) -> Result<Vec<RouteTable>> {
         Ok(self.0.lock().unwrap().spoke_tables.clone())
     }
+}
+
+impl VpcRoutes for Fake {
     async fn create_route(&self, route: &RouteSpec) -> Result<Written> {
         let mut s = self.0.lock().unwrap();
         s.writes.push("create-route".into());
@@ -99,26 +103,26 @@ impl VpcRoutes for Fake {
         t.routes.push(Route {
             destination: route.destination.clone(),
             target: route.target.clone(),
-            state: "active".into(),
+            state: RouteState::Active,
         });
         ok()
     }
 }
 
-impl TgwPort for Fake {
+impl AttachmentReads for Fake {
     async fn attachment(&self, id: &str) -> Result<Option<Attachment>> {
         let mut s = self.0.lock().unwrap();
         let seen = s.attachment.clone();
         // AWS: pendingAcceptance -> pending -> available; seen pending once.
-        if s.attachment.state == State::Pending {
-            s.attachment.state = State::Available;
+        if s.attachment.state == AttachmentState::Pending {
+            s.attachment.state = AttachmentState::Available;
         }
         Ok(Some(seen).filter(|a| a.id == id))
     }
     async fn attachments(
         &self,
         _tgw: &str,
-        states: &[&str],
+        states: &[AttachmentState],
         vpc_ids: &[String],
     ) -> Result<Vec<Attachment>> {
         let s = self.0.lock().unwrap();
@@ -128,24 +132,23 @@ impl TgwPort for Fake {
             id: "tgw-attach-00005905".into(),
             vpc_id: SPOKE.into(),
             vpc_owner_id: "222222222222".into(),
-            state: State::Available,
+            state: AttachmentState::Available,
             ..s.attachment.clone()
         });
         Ok(all
             .into_iter()
             .filter(|a| {
-                states.contains(&a.state.as_str())
-                    && (vpc_ids.is_empty() || vpc_ids.contains(&a.vpc_id))
+                states.contains(&a.state) && (vpc_ids.is_empty() || vpc_ids.contains(&a.vpc_id))
             })
             .collect())
     }
+}
+
+impl TgwPort for Fake {
     async fn transit_gateway(&self, id: &str) -> Result<Option<TransitGateway>> {
         Ok(Some(TransitGateway {
             id: id.into(),
-            owner_id: "222222222222".into(),
-            state: "available".into(),
             default_association_route_table_id: None,
-            auto_accept_shared_attachments: false,
         }))
     }
     async fn tgw_route_table(&self, id: &str) -> Result<Option<TgwRouteTable>> {
@@ -155,13 +158,13 @@ impl TgwPort for Fake {
     async fn accept(&self, _id: &str) -> Result<Written> {
         let mut s = self.0.lock().unwrap();
         s.writes.push("accept".into());
-        s.attachment.state = State::Pending;
+        s.attachment.state = AttachmentState::Pending;
         ok()
     }
     async fn reject(&self, _id: &str) -> Result<Written> {
         let mut s = self.0.lock().unwrap();
         s.writes.push("reject".into());
-        s.attachment.state = State::Rejected;
+        s.attachment.state = AttachmentState::Rejected;
         ok()
     }
     async fn associate(&self, _attachment_id: &str, route_table_id: &str) -> Result<Written> {
@@ -169,7 +172,7 @@ impl TgwPort for Fake {
         s.writes.push("associate".into());
         s.attachment.association = Some(Association {
             route_table_id: route_table_id.into(),
-            state: "associating".into(),
+            state: AssociationState::Associating,
         });
         ok()
     }
@@ -179,8 +182,8 @@ impl TgwPort for Fake {
         s.table.routes.push(TgwRoute {
             destination: route.destination.clone(),
             attachment_ids: vec![route.attachment_id.clone()],
-            kind: "static".into(),
-            state: "active".into(),
+            kind: TgwRouteType::Static,
+            state: RouteState::Active,
         });
         ok()
     }

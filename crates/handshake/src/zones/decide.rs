@@ -2,14 +2,15 @@
 
 use std::collections::BTreeSet;
 
-use super::model::{AstroVpc, Observation, VpcRef, ZoneAction};
+use super::model::{AstroVpc, Observation, VpcRef, ZonesAction};
 use super::ZonesConfig;
 use crate::audit::Verdict;
 use crate::decision::Decision;
 use crate::model::{Finding, FindingKind};
-use crate::peering::{self, Status};
+use crate::peering::{self, PeeringState};
+use crate::tgw::{self, AttachmentState};
 
-pub fn decide(config: &ZonesConfig, observation: &Observation) -> Decision<ZoneAction> {
+pub fn decide(config: &ZonesConfig, observation: &Observation) -> Decision<ZonesAction> {
     let id = &observation.zone_id;
     if !observation.configured {
         return Decision::new(
@@ -50,7 +51,7 @@ pub fn decide(config: &ZonesConfig, observation: &Observation) -> Decision<ZoneA
             let authorized = observation.authorizations.contains(&a.vpc);
             let state = match (associated, authorized) {
                 (false, false) => {
-                    plan.push(ZoneAction::Authorize {
+                    plan.push(ZonesAction::Authorize {
                         zone_id: id.clone(),
                         vpc: a.vpc.clone(),
                     });
@@ -58,7 +59,7 @@ pub fn decide(config: &ZonesConfig, observation: &Observation) -> Decision<ZoneA
                 }
                 (false, true) => "authorized, waiting for Astro to associate",
                 (true, true) => {
-                    plan.push(ZoneAction::Deauthorize {
+                    plan.push(ZonesAction::Deauthorize {
                         zone_id: id.clone(),
                         vpc: a.vpc.clone(),
                     });
@@ -97,7 +98,7 @@ pub fn decide(config: &ZonesConfig, observation: &Observation) -> Decision<ZoneA
             let vpc = VpcRef::new(vpc_id.clone(), observation.region.clone());
             if !zone.has_vpc(&vpc) {
                 missing.push(vpc_id.clone());
-                plan.push(ZoneAction::Associate {
+                plan.push(ZonesAction::Associate {
                     zone_id: id.clone(),
                     vpc,
                 });
@@ -136,7 +137,7 @@ pub fn astro_vpcs(config: &ZonesConfig, observation: &Observation) -> (Vec<Astro
 
     for p in &observation.peerings {
         let peering = &p.peering;
-        if peering.status != Status::Active
+        if peering.state != PeeringState::Active
             || !config
                 .peering
                 .accepter_vpc_ids
@@ -174,22 +175,23 @@ pub fn astro_vpcs(config: &ZonesConfig, observation: &Observation) -> (Vec<Astro
 
     if let Some(tgw) = &config.transit_gateway_id {
         for a in &observation.attachments {
-            if &a.transit_gateway_id != tgw || a.state != "available" {
+            if &a.transit_gateway_id != tgw || a.state != AttachmentState::Available {
                 continue;
             }
-            if !common.astro_account_ids.contains(&a.vpc_owner_id) {
-                refused.push(format!(
-                    "{} via {}: account {} is not in AstroAccountIds",
-                    a.vpc_id, a.id, a.vpc_owner_id
-                ));
-            } else if !listed(&a.vpc_id) {
-                refused.push(format!("{} via {}: not in AstroVpcIds", a.vpc_id, a.id));
-            } else {
+            let refusals = tgw::refusals(&common.astro_account_ids, &config.astro_vpc_ids, a);
+            if refusals.is_empty() {
                 found.push(AstroVpc {
                     vpc: VpcRef::new(a.vpc_id.clone(), observation.region.clone()),
                     account: a.vpc_owner_id.clone(),
                     via: a.id.clone(),
                 });
+            } else {
+                refused.push(format!(
+                    "{} via {}: {}",
+                    a.vpc_id,
+                    a.id,
+                    refusals.join(", ")
+                ));
             }
         }
     }
@@ -206,7 +208,8 @@ mod tests {
     use super::*;
     use crate::decision::Action;
     use crate::peering::{Peering, VpcEnd};
-    use crate::zones::model::{HostedZone, TgwVpcAttachment};
+    use crate::tgw::Attachment;
+    use crate::zones::model::HostedZone;
 
     const ZONE: &str = "Z0000000000AAA";
     const RE_ZONE: &str = "Z0000000000EEE";
@@ -232,7 +235,7 @@ mod tests {
         peering::Observation {
             peering: Peering {
                 id: id.into(),
-                status: Status::parse(status),
+                state: PeeringState::parse(status),
                 requester: VpcEnd {
                     owner_id: owner.into(),
                     vpc_id: vpc.into(),
@@ -250,6 +253,19 @@ mod tests {
             },
             accepter_vpc_cidrs: vec!["10.0.0.0/16".into()],
             route_tables: vec![],
+        }
+    }
+
+    fn tgw_attachment(tgw: &str, vpc: &str, owner: &str, state: AttachmentState) -> Attachment {
+        Attachment {
+            id: "tgw-attach-0000abcd".into(),
+            transit_gateway_id: tgw.into(),
+            transit_gateway_owner_id: "222222222222".into(),
+            resource_type: "vpc".into(),
+            vpc_id: vpc.into(),
+            vpc_owner_id: owner.into(),
+            state,
+            association: None,
         }
     }
 
@@ -280,7 +296,7 @@ mod tests {
         }
     }
 
-    fn names(d: &Decision<ZoneAction>) -> Vec<String> {
+    fn names(d: &Decision<ZonesAction>) -> Vec<String> {
         d.plan
             .iter()
             .map(|a| format!("{} {}", a.name(), a.target()))
@@ -402,14 +418,10 @@ mod tests {
     #[test]
     fn tgw_attachments_count_when_available_allowed_and_on_our_tgw() {
         let cfg = config(&[]);
-        let attachment = |tgw: &str, state: &str, owner: &str| TgwVpcAttachment {
-            id: "tgw-attach-0000abcd".into(),
-            transit_gateway_id: tgw.into(),
-            vpc_id: "vpc-0000eeee".into(),
-            vpc_owner_id: owner.into(),
-            state: state.into(),
+        let attachment = |tgw: &str, state: &str, owner: &str| {
+            tgw_attachment(tgw, "vpc-0000eeee", owner, AttachmentState::parse(state))
         };
-        let plan_len = |a: TgwVpcAttachment| {
+        let plan_len = |a: Attachment| {
             let mut obs = observation(&[ACCEPTER], &[]);
             obs.peerings.clear();
             obs.attachments = vec![a];
@@ -440,13 +452,12 @@ mod tests {
     fn same_vpc_through_two_paths_is_authorized_once() {
         let cfg = config(&[]);
         let mut obs = observation(&[ACCEPTER], &[]);
-        obs.attachments = vec![TgwVpcAttachment {
-            id: "tgw-attach-0000abcd".into(),
-            transit_gateway_id: TGW.into(),
-            vpc_id: ASTRO_VPC.into(),
-            vpc_owner_id: ASTRO.into(),
-            state: "available".into(),
-        }];
+        obs.attachments = vec![tgw_attachment(
+            TGW,
+            ASTRO_VPC,
+            ASTRO,
+            AttachmentState::Available,
+        )];
         assert_eq!(decide(&cfg, &obs).plan.len(), 1);
     }
 

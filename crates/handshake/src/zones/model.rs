@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::decision::{Action, Effect};
-use crate::peering;
+use crate::{peering, tgw};
 
 /// A VPC as Route 53 names it: id and Region.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -46,18 +46,6 @@ impl HostedZone {
     }
 }
 
-/// A Transit Gateway VPC attachment, as the TGW owner sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TgwVpcAttachment {
-    pub id: String,
-    pub transit_gateway_id: String,
-    pub vpc_id: String,
-    /// The account that owns the attached VPC.
-    pub vpc_owner_id: String,
-    /// `available`, `pendingAcceptance`, ...
-    pub state: String,
-}
-
 /// Everything one zone's decision needs.
 #[derive(Debug, Clone)]
 pub struct Observation {
@@ -71,8 +59,8 @@ pub struct Observation {
     /// Live peerings into the accepter VPCs, each with the accepter VPC's CIDRs (what the
     /// peering validation needs). Only read for zones listed in `PrivateHostedZoneIds`.
     pub peerings: Vec<peering::Observation>,
-    /// VPC attachments on the configured Transit Gateway.
-    pub attachments: Vec<TgwVpcAttachment>,
+    /// VPC attachments on the configured Transit Gateway that are available.
+    pub attachments: Vec<tgw::Attachment>,
     /// The Region of this account's VPCs (extra associations and TGW attachments).
     pub region: String,
 }
@@ -87,7 +75,7 @@ pub struct AstroVpc {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ZoneAction {
+pub enum ZonesAction {
     /// `CreateVPCAssociationAuthorization`: lets the Astro account associate its VPC.
     Authorize { zone_id: String, vpc: VpcRef },
     /// `DeleteVPCAssociationAuthorization`: the authorization has been used.
@@ -96,7 +84,7 @@ pub enum ZoneAction {
     Associate { zone_id: String, vpc: VpcRef },
 }
 
-impl ZoneAction {
+impl ZonesAction {
     pub fn zone_id(&self) -> &str {
         match self {
             Self::Authorize { zone_id, .. }
@@ -114,7 +102,7 @@ impl ZoneAction {
     }
 }
 
-impl Action for ZoneAction {
+impl Action for ZonesAction {
     fn name(&self) -> &'static str {
         match self {
             Self::Authorize { .. } => "create-vpc-association-authorization",

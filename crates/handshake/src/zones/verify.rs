@@ -6,17 +6,25 @@
 //! wildcard), and, for an alias, the interface endpoint it points at. Read-only.
 
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{VpcRef, ZoneAction, ZonesConfig, ZonesHandshake, ZonesPort};
-use crate::audit::{Sink, Verdict};
+use super::{EndpointReads, VpcRef, ZonesAction, ZonesConfig, ZonesHandshake, ZonesPort};
+use crate::audit::Verdict;
 use crate::decision::Decision;
-use crate::engine::{Recorder, Settings};
+use crate::engine::{Query, Recorder};
 use crate::error::{Error, Result};
 use crate::ids;
+use crate::peering::PeeringReads;
+use crate::ports::VpcReads;
+use crate::tgw::AttachmentReads;
 
 /// The direct-invoke field that asks for a verification.
 pub const FIELD: &str = "verifyName";
+
+/// Whether the event asks for a verification rather than a reconcile.
+pub fn asks(event: &Value) -> bool {
+    event.get(FIELD).is_some()
+}
 
 /// A private zone associated with a VPC.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -215,7 +223,7 @@ pub fn find_record<'a>(name: &str, zone: &str, records: &'a [RecordSet]) -> Opti
 
 /// The VPCs to look from when the request names none: every VPC of `ZoneVpcAssociations` and
 /// the Remote Execution zone's own VPCs.
-async fn default_vpcs<P: ZonesPort>(port: &P, config: &ZonesConfig) -> Result<Vec<String>> {
+async fn default_vpcs<Z: ZonesPort>(port: &Z, config: &ZonesConfig) -> Result<Vec<String>> {
     let mut vpcs: Vec<String> = config.associations.values().flatten().cloned().collect();
     if let Some(zone_id) = &config.remote_execution_zone_id {
         if let Some(zone) = port.hosted_zone(zone_id).await? {
@@ -232,7 +240,12 @@ async fn default_vpcs<P: ZonesPort>(port: &P, config: &ZonesConfig) -> Result<Ve
     Ok(vpcs)
 }
 
-async fn resolve_in<P: ZonesPort>(port: &P, name: &str, vpc: VpcRef) -> Result<Resolution> {
+async fn resolve_in<Z: ZonesPort, E: EndpointReads>(
+    port: &Z,
+    endpoints: &E,
+    name: &str,
+    vpc: VpcRef,
+) -> Result<Resolution> {
     let mut r = Resolution {
         vpc_id: vpc.vpc_id.clone(),
         region: vpc.region.clone(),
@@ -265,7 +278,7 @@ async fn resolve_in<P: ZonesPort>(port: &P, name: &str, vpc: VpcRef) -> Result<R
     };
     let answer = match &record.alias_target {
         Some(alias) => {
-            r.endpoint = port.endpoint_by_dns_name(&alias.dns_name).await?;
+            r.endpoint = endpoints.endpoint_by_dns_name(&alias.dns_name).await?;
             let endpoint = match &r.endpoint {
                 Some(e) => format!(
                     "; interface endpoint {} ({}) in {}, {}",
@@ -287,8 +300,9 @@ async fn resolve_in<P: ZonesPort>(port: &P, name: &str, vpc: VpcRef) -> Result<R
 }
 
 /// Resolves the request's name from each VPC.
-pub async fn verify<P: ZonesPort>(
-    port: &P,
+pub async fn verify<Z: ZonesPort, E: EndpointReads>(
+    port: &Z,
+    endpoints: &E,
     config: &ZonesConfig,
     request: &Request,
 ) -> Result<Report> {
@@ -309,8 +323,8 @@ pub async fn verify<P: ZonesPort>(
         vpcs: Vec::new(),
     };
     for vpc_id in vpcs {
-        let resolution =
-            resolve_in(port, &request.name, VpcRef::new(vpc_id, port.region())).await?;
+        let vpc = VpcRef::new(vpc_id, port.region());
+        let resolution = resolve_in(port, endpoints, &request.name, vpc).await?;
         report.resolved &= resolution.resolved;
         report.vpcs.push(resolution);
     }
@@ -318,56 +332,46 @@ pub async fn verify<P: ZonesPort>(
 }
 
 /// A verify invoke: one `decision` record per VPC (verdict `accept` when the name resolves,
-/// `wait` when not), the report as the answer. Fails only when a retry can help.
-pub async fn handle<P: ZonesPort>(
-    h: &ZonesHandshake<P>,
-    event: &Value,
-    settings: &Settings,
-    sink: &dyn Sink,
-    invocation_id: Option<String>,
-) -> Result<Value> {
-    let rec = Recorder {
-        sink,
-        kind: "zones",
-        trigger: "invoke:verify".into(),
-        invocation_id,
-        dry_run: settings.dry_run,
-    };
-    let request = match parse(event) {
-        Ok(r) => r,
-        Err(err) => {
-            rec.error("-", &err);
-            return Ok(json!({"handshake": "zones", "error": err.to_string()}));
+/// `wait` when not), the report as the answer.
+impl<Z, E, T> Query for ZonesHandshake<Z, E, T>
+where
+    Z: ZonesPort,
+    E: PeeringReads + VpcReads + EndpointReads,
+    T: AttachmentReads,
+{
+    type Request = Request;
+    const KIND: &'static str = "zones";
+    const TRIGGER: &'static str = "invoke:verify";
+
+    fn parse_request(&self, event: &Value) -> Result<Request> {
+        parse(event)
+    }
+
+    fn subject(request: &Request) -> String {
+        request.name.clone()
+    }
+
+    async fn answer(&self, request: &Request, rec: &Recorder<'_>) -> Result<Value> {
+        let report = verify(&self.port, &self.peerings, &self.config, request).await?;
+        for v in &report.vpcs {
+            let verdict = if v.resolved {
+                Verdict::Accept
+            } else {
+                Verdict::Wait
+            };
+            rec.decision::<ZonesAction>(
+                &request.name,
+                &Decision::new(verdict, v.detail.clone(), None),
+            );
         }
-    };
-    match verify(&h.port, &h.config, &request).await {
-        Ok(report) => {
-            for v in &report.vpcs {
-                let verdict = if v.resolved {
-                    Verdict::Accept
-                } else {
-                    Verdict::Wait
-                };
-                rec.decision::<ZoneAction>(
-                    &request.name,
-                    &Decision::new(verdict, v.detail.clone(), None),
-                );
-            }
-            Ok(serde_json::to_value(report).unwrap_or(Value::Null))
-        }
-        Err(err) => {
-            rec.error(&request.name, &err);
-            if err.is_retryable() {
-                return Err(err);
-            }
-            Ok(json!({"handshake": "zones", FIELD: request.name, "error": err.to_string()}))
-        }
+        Ok(serde_json::to_value(report).unwrap_or(Value::Null))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn a(name: &str, alias: &str) -> RecordSet {
         RecordSet {
