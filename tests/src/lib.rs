@@ -192,6 +192,19 @@ impl Drop for Emulator {
     }
 }
 
+/// A configuration read from `base` variables, with `extra` in front (a variable in `extra`
+/// wins over the same one in `base`).
+pub fn config<C>(
+    read: fn(&dyn handshake::config::Source) -> handshake::Result<C>,
+    base: &[(&str, &str)],
+    extra: &[(&str, &str)],
+) -> C {
+    let mut vars = extra.to_vec();
+    vars.extend_from_slice(base);
+    let vars: &[(&str, &str)] = &vars;
+    read(&vars).expect("configuration")
+}
+
 /// One invocation of a handshake in process, through the engine, with the real adapters: its
 /// answer and its audit trail. Panics when the invocation fails (a retryable error).
 pub async fn invoke<H: handshake::engine::Handshake>(

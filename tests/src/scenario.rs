@@ -141,6 +141,25 @@ pub async fn request_peering(
         .to_string()
 }
 
+/// A peering from the vendor's VPC into the customer's, accepted directly by the customer
+/// (set-up for handshakes that start from an active peering): `active`.
+pub async fn active_peering(
+    vendor: &Client,
+    vendor_vpc: &str,
+    customer: &Client,
+    customer_vpc: &str,
+) -> String {
+    let pcx = request_peering(vendor, vendor_vpc, customer_vpc, crate::CUSTOMER).await;
+    customer
+        .accept_vpc_peering_connection()
+        .vpc_peering_connection_id(&pcx)
+        .send()
+        .await
+        .expect("AcceptVpcPeeringConnection");
+    assert_eq!(peering_status(customer, &pcx).await, "active");
+    pcx
+}
+
 /// The peering as the customer sees it.
 pub async fn peering(ec2: &Client, id: &str) -> aws_sdk_ec2::types::VpcPeeringConnection {
     let out = ec2
@@ -278,4 +297,60 @@ pub async fn attach(vendor: &Client, tgw: &str, cidr: &str) -> (String, String) 
         .and_then(|a| a.transit_gateway_attachment_id())
         .expect("attachment id");
     (id.to_string(), vpc)
+}
+
+/// The customer's side of a Transit Gateway handshake: the TGW (no default association or
+/// propagation), its Astro route table, a spoke VPC attached to it with its main route table
+/// and one tagged `astro=yes`, and a RAM share of the TGW.
+pub struct CustomerTgw {
+    pub tgw: String,
+    pub route_table: String,
+    pub spoke_vpc: String,
+    pub spoke_attachment: String,
+    pub spoke_main_rtb: String,
+    pub spoke_tagged_rtb: String,
+    pub share_arn: String,
+}
+
+impl CustomerTgw {
+    /// Builds it in the customer's account (`sdk`), the spoke VPC in `spoke_cidr`, the TGW
+    /// shared with `principals`.
+    pub async fn build(
+        sdk: &aws_config::SdkConfig,
+        auto_accept: bool,
+        spoke_cidr: &str,
+        principals: &[&str],
+    ) -> Self {
+        let ec2 = Client::new(sdk);
+        let tgw = create_tgw(&ec2, auto_accept).await;
+        let astro_table = tgw_route_table(&ec2, &tgw).await;
+        let spoke_vpc = vpc(&ec2, spoke_cidr).await;
+        let spoke_subnet =
+            subnet(&ec2, &spoke_vpc, &spoke_cidr.replace(".0.0/16", ".1.0/24")).await;
+        let spoke_main_rtb = main_route_table(&ec2, &spoke_vpc).await;
+        let spoke_tagged_rtb = route_table(&ec2, &spoke_vpc, &[("astro", "yes")]).await;
+        let spoke_attachment = ec2
+            .create_transit_gateway_vpc_attachment()
+            .transit_gateway_id(&tgw)
+            .vpc_id(&spoke_vpc)
+            .subnet_ids(spoke_subnet)
+            .send()
+            .await
+            .expect("spoke attachment")
+            .transit_gateway_vpc_attachment()
+            .and_then(|a| a.transit_gateway_attachment_id())
+            .expect("spoke attachment id")
+            .to_string();
+        let ram = aws_sdk_ram::Client::new(sdk);
+        let share_arn = share(&ram, "astro-transit-gateway", &tgw, principals).await;
+        Self {
+            tgw,
+            route_table: astro_table,
+            spoke_vpc,
+            spoke_attachment,
+            spoke_main_rtb,
+            spoke_tagged_rtb,
+            share_arn,
+        }
+    }
 }

@@ -76,18 +76,7 @@ impl World {
 
     /// A peering from the vendor's VPC into the customer's, accepted: `active`.
     async fn active_peering(&self, vendor: &aws_sdk_ec2::Client, vendor_vpc: &str) -> String {
-        let pcx = scenario::request_peering(vendor, vendor_vpc, &self.customer_vpc, CUSTOMER).await;
-        self.customer
-            .accept_vpc_peering_connection()
-            .vpc_peering_connection_id(&pcx)
-            .send()
-            .await
-            .expect("accept");
-        assert_eq!(
-            scenario::peering_status(&self.customer, &pcx).await,
-            "active"
-        );
-        pcx
+        scenario::active_peering(vendor, vendor_vpc, &self.customer, &self.customer_vpc).await
     }
 
     fn vars(&self, expires: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -59,15 +59,13 @@ impl World {
     }
 
     fn config(&self, extra: &[(&str, &str)]) -> PeeringConfig {
-        let mut vars: Vec<(&str, &str)> = extra.to_vec();
-        vars.extend_from_slice(&[
+        let base = [
             ("ASTRO_ACCOUNT_IDS", ASTRO),
             ("ASTRO_CIDRS", ASTRO_CIDR),
             ("ACCEPTER_VPC_IDS", &self.customer_vpc),
             ("ACCEPT_WAIT_SECONDS", "5"),
-        ]);
-        let vars: &[(&str, &str)] = &vars;
-        PeeringConfig::read(&vars).expect("configuration")
+        ];
+        integration::config(PeeringConfig::read, &base, extra)
     }
 
     /// One invocation of the customer side, in process, with the real EC2 adapter.

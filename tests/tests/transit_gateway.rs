@@ -39,39 +39,19 @@ impl World {
     async fn new(auto_accept: bool) -> Self {
         let emulator = Emulator::start();
         let sdk = emulator.account(CUSTOMER).await;
-        let customer = Client::new(&sdk);
-        let ram = aws_sdk_ram::Client::new(&sdk);
-        let tgw = scenario::create_tgw(&customer, auto_accept).await;
-        let tgw_rtb = scenario::tgw_route_table(&customer, &tgw).await;
-        let spoke_vpc = scenario::vpc(&customer, SPOKE_CIDR).await;
-        let spoke_subnet = scenario::subnet(&customer, &spoke_vpc, "10.0.1.0/24").await;
-        let main_rtb = scenario::main_route_table(&customer, &spoke_vpc).await;
-        let tagged_rtb = scenario::route_table(&customer, &spoke_vpc, &[("astro", "yes")]).await;
-        let spoke_attachment = customer
-            .create_transit_gateway_vpc_attachment()
-            .transit_gateway_id(&tgw)
-            .vpc_id(&spoke_vpc)
-            .subnet_ids(spoke_subnet)
-            .send()
-            .await
-            .expect("spoke attachment")
-            .transit_gateway_vpc_attachment()
-            .and_then(|a| a.transit_gateway_attachment_id())
-            .expect("spoke attachment id")
-            .to_string();
-        let share_arn =
-            scenario::share(&ram, "astro-transit-gateway", &tgw, &[ASTRO, STRANGER]).await;
+        let built =
+            scenario::CustomerTgw::build(&sdk, auto_accept, SPOKE_CIDR, &[ASTRO, STRANGER]).await;
         Self {
+            customer: Client::new(&sdk),
+            ram: aws_sdk_ram::Client::new(&sdk),
             emulator,
-            customer,
-            ram,
-            tgw,
-            tgw_rtb,
-            spoke_vpc,
-            spoke_attachment,
-            main_rtb,
-            tagged_rtb,
-            share_arn,
+            tgw: built.tgw,
+            tgw_rtb: built.route_table,
+            spoke_vpc: built.spoke_vpc,
+            spoke_attachment: built.spoke_attachment,
+            main_rtb: built.spoke_main_rtb,
+            tagged_rtb: built.spoke_tagged_rtb,
+            share_arn: built.share_arn,
         }
     }
 
@@ -84,9 +64,8 @@ impl World {
         scenario::attach(&self.vendor(account).await, &self.tgw, cidr).await
     }
 
-    fn vars<'a>(&'a self, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
-        let mut vars: Vec<(&str, &str)> = extra.to_vec();
-        vars.extend_from_slice(&[
+    fn vars(&self) -> [(&str, &str); 7] {
+        [
             ("ASTRO_ACCOUNT_IDS", ASTRO),
             ("ASTRO_CIDRS", ASTRO_CIDR),
             ("TRANSIT_GATEWAY_ID", &self.tgw),
@@ -94,14 +73,11 @@ impl World {
             ("TGW_SPOKE_VPC_IDS", &self.spoke_vpc),
             ("RESOURCE_SHARE_ARN", &self.share_arn),
             ("ACCEPT_WAIT_SECONDS", "5"),
-        ]);
-        vars
+        ]
     }
 
     fn config(&self, extra: &[(&str, &str)]) -> TgwConfig {
-        let vars = self.vars(extra);
-        let vars: &[(&str, &str)] = &vars;
-        TgwConfig::read(&vars).expect("configuration")
+        integration::config(TgwConfig::read, &self.vars(), extra)
     }
 
     /// One invocation of the customer side, in process, with the real SDK adapter.
@@ -658,7 +634,7 @@ async fn unknown_attachment_id_is_skipped() {
 async fn lambda_binary_finishes_the_handshake() {
     let w = World::new(false).await;
     let (att, _) = w.attach_from(ASTRO, ASTRO_CIDR).await;
-    let mut vars = w.vars(&[]);
+    let mut vars = w.vars().to_vec();
     vars.extend([("AWS_MAX_ATTEMPTS", "1"), ("RUST_LOG", "warn")]);
     let env = w.emulator.function_env(roles::TRANSIT_GATEWAY, &vars).await;
     let harness = LambdaHarness::start(&binary("transit-gateway"), &env);

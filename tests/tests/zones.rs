@@ -144,30 +144,17 @@ impl World {
     /// A peering from `from` (owned by `account`) into the customer VPC, accepted directly
     /// by the customer (the peering handshake's job, not under test here).
     async fn peer(&self, from: &Ec2, from_vpc: &str) -> String {
-        let pcx = scenario::request_peering(from, from_vpc, &self.customer_vpc, CUSTOMER).await;
-        self.customer
-            .accept_vpc_peering_connection()
-            .vpc_peering_connection_id(&pcx)
-            .send()
-            .await
-            .expect("accept");
-        assert_eq!(
-            scenario::peering_status(&self.customer, &pcx).await,
-            "active"
-        );
-        pcx
+        scenario::active_peering(from, from_vpc, &self.customer, &self.customer_vpc).await
     }
 
     fn config(&self, extra: &[(&str, &str)]) -> ZonesConfig {
-        let mut vars: Vec<(&str, &str)> = extra.to_vec();
-        vars.extend_from_slice(&[
+        let base = [
             ("ASTRO_ACCOUNT_IDS", ASTRO),
             ("ASTRO_CIDRS", ASTRO_CIDR),
             ("ACCEPTER_VPC_IDS", &self.customer_vpc),
             ("PRIVATE_HOSTED_ZONE_IDS", &self.zone),
-        ]);
-        let vars: &[(&str, &str)] = &vars;
-        ZonesConfig::read(&vars).expect("configuration")
+        ];
+        integration::config(ZonesConfig::read, &base, extra)
     }
 
     fn handshake(&self, config: ZonesConfig) -> ZonesHandshake<Route53Adapter, Ec2Adapter, TgwAws> {

@@ -43,6 +43,16 @@ pub struct Decision<A> {
     pub settling: bool,
 }
 
+/// The state of a request the customer side accepts or refuses (a peering, an attachment).
+pub trait RequestState {
+    /// What the request is, for reasons (`peering`, `attachment`).
+    const WHAT: &'static str;
+    /// Whether it still waits for acceptance.
+    fn is_pending(&self) -> bool;
+    /// The state as AWS names it.
+    fn name(&self) -> &str;
+}
+
 /// A request that failed validation, as [`Decision::refused`] needs it.
 #[derive(Debug, Clone)]
 pub struct Refusal<'a> {
@@ -54,6 +64,23 @@ pub struct Refusal<'a> {
     /// What it is and the state it is in, for the reason (`peering`, `active`).
     pub what: &'a str,
     pub state: &'a str,
+}
+
+impl<'a> Refusal<'a> {
+    /// A request in `state`, refused for each of `why`.
+    pub fn of<S: RequestState>(
+        state: &'a S,
+        why: &[String],
+        requester_account: Option<String>,
+    ) -> Self {
+        Self {
+            why: why.join("; "),
+            requester_account,
+            pending: state.is_pending(),
+            what: S::WHAT,
+            state: state.name(),
+        }
+    }
 }
 
 impl<A> Decision<A> {

@@ -6,10 +6,8 @@ use serde_json::Value;
 
 use handshake::audit::{AuditRecord, Sink};
 use handshake::engine::Settings;
-use handshake::peering::PeeringReads;
-use handshake::ports::VpcReads;
 use handshake::tgw::AttachmentReads;
-use handshake::zones::{self, verify, EndpointReads, ZonesHandshake, ZonesPort};
+use handshake::zones::{self, verify, ZonesHandshake, ZonesPort, ZonesReads};
 
 pub const USAGE: &str = "usage: zones verify NAME [VPC_ID ...]   resolve NAME as the VPCs see it (exit 1 if it does not resolve)
        zones invoke 'EVENT_JSON'          run one event here, e.g. '{\"sweep\": true, \"dryRun\": true}'
@@ -33,7 +31,7 @@ impl Sink for StderrSink {
 pub async fn run<Z, E, T>(h: &ZonesHandshake<Z, E, T>, settings: &Settings, args: &[String]) -> i32
 where
     Z: ZonesPort,
-    E: PeeringReads + VpcReads + EndpointReads,
+    E: ZonesReads,
     T: AttachmentReads,
 {
     let event = match args.first().map(String::as_str) {

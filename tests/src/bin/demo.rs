@@ -151,22 +151,15 @@ async fn transit_gateway_demo(emulator: &Emulator) {
     heading("Transit Gateway: the customer's TGW, shared with Astro through RAM");
     let sdk = emulator.account(CUSTOMER).await;
     let customer = Client::new(&sdk);
-    let ram = aws_sdk_ram::Client::new(&sdk);
     let astro = Client::new(&emulator.account(ASTRO).await);
-    let tgw = scenario::create_tgw(&customer, false).await;
-    let tgw_rtb = scenario::tgw_route_table(&customer, &tgw).await;
-    let spoke_vpc = scenario::vpc(&customer, "10.1.0.0/16").await;
-    let spoke_subnet = scenario::subnet(&customer, &spoke_vpc, "10.1.1.0/24").await;
-    let spoke_rtb = scenario::main_route_table(&customer, &spoke_vpc).await;
-    customer
-        .create_transit_gateway_vpc_attachment()
-        .transit_gateway_id(&tgw)
-        .vpc_id(&spoke_vpc)
-        .subnet_ids(spoke_subnet)
-        .send()
-        .await
-        .expect("spoke attachment");
-    let share_arn = scenario::share(&ram, "astro-transit-gateway", &tgw, &[ASTRO]).await;
+    let built = scenario::CustomerTgw::build(&sdk, false, "10.1.0.0/16", &[ASTRO]).await;
+    let (tgw, tgw_rtb, spoke_vpc, spoke_rtb, share_arn) = (
+        built.tgw,
+        built.route_table,
+        built.spoke_vpc,
+        built.spoke_main_rtb,
+        built.share_arn,
+    );
     println!("  {tgw} with route table {tgw_rtb}; spoke {spoke_vpc} 10.1.0.0/16 (route table {spoke_rtb})");
     println!("  RAM share {share_arn} -> {ASTRO}");
 

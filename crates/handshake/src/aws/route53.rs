@@ -131,31 +131,20 @@ impl ZonesPort for Route53 {
     }
 
     async fn create_authorization(&self, zone_id: &str, v: &VpcRef) -> Result<Written> {
-        self.pacer.wait().await;
-        let result = self
-            .client
-            .create_vpc_association_authorization()
+        let call = (self.client.create_vpc_association_authorization())
             .hosted_zone_id(zone_id)
-            .vpc(vpc(v))
-            .send()
-            .await;
-        write_outcome("CreateVPCAssociationAuthorization", result, &[])
+            .vpc(vpc(v));
+        self.pacer.wait().await;
+        write_outcome("CreateVPCAssociationAuthorization", call.send().await, &[])
     }
 
     async fn delete_authorization(&self, zone_id: &str, v: &VpcRef) -> Result<Written> {
-        self.pacer.wait().await;
-        let result = self
-            .client
-            .delete_vpc_association_authorization()
+        let call = (self.client.delete_vpc_association_authorization())
             .hosted_zone_id(zone_id)
-            .vpc(vpc(v))
-            .send()
-            .await;
-        write_outcome(
-            "DeleteVPCAssociationAuthorization",
-            result,
-            &["VPCAssociationAuthorizationNotFound"],
-        )
+            .vpc(vpc(v));
+        self.pacer.wait().await;
+        let done = &["VPCAssociationAuthorizationNotFound"];
+        write_outcome("DeleteVPCAssociationAuthorization", call.send().await, done)
     }
 
     async fn associate(&self, zone_id: &str, v: &VpcRef) -> Result<Written> {

@@ -39,13 +39,7 @@ pub fn decide(config: &PeeringConfig, observation: &Observation) -> Decision<Pee
 
     let (cidrs, refusals) = requester_cidrs(config, observation);
     if !refusals.is_empty() {
-        let refusal = Refusal {
-            why: refusals.join("; "),
-            requester_account: requester,
-            pending: p.state == PeeringState::PendingAcceptance,
-            what: "peering",
-            state: p.state.as_str(),
-        };
+        let refusal = Refusal::of(&p.state, &refusals, requester);
         return Decision::refused(refusal, config.common.unknown_requests, || {
             PeeringAction::Reject { id: p.id.clone() }
         });

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::decision::{Action, Effect};
+use crate::decision::{Action, Effect, RequestState};
 use crate::model::{aws_enum, RouteSpec, RouteTable};
 
 aws_enum! {
@@ -17,6 +17,18 @@ aws_enum! {
         Expired = "expired",
         Deleting = "deleting",
         Deleted = "deleted",
+    }
+}
+
+impl RequestState for PeeringState {
+    const WHAT: &'static str = "peering";
+
+    fn is_pending(&self) -> bool {
+        *self == Self::PendingAcceptance
+    }
+
+    fn name(&self) -> &str {
+        self.as_str()
     }
 }
 

@@ -110,13 +110,7 @@ pub fn decide(config: &TgwConfig, observation: &Observation) -> Decision<TgwActi
 
     let why = refusals(&config.common.astro_account_ids, &config.astro_vpc_ids, a);
     if !why.is_empty() {
-        let refusal = Refusal {
-            why: why.join("; "),
-            requester_account: requester,
-            pending: a.state == AttachmentState::PendingAcceptance,
-            what: "attachment",
-            state: a.state.as_str(),
-        };
+        let refusal = Refusal::of(&a.state, &why, requester);
         return Decision::refused(refusal, config.common.unknown_requests, || {
             TgwAction::Reject { id: a.id.clone() }
         });

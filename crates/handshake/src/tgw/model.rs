@@ -1,6 +1,6 @@
 //! What the Transit Gateway handshake observes and the writes it plans.
 
-use crate::decision::{Action, Effect};
+use crate::decision::{Action, Effect, RequestState};
 use crate::model::{aws_enum, RouteSpec, RouteState, RouteTable};
 
 aws_enum! {
@@ -19,6 +19,18 @@ aws_enum! {
         Failing = "failing",
         Rejected = "rejected",
         Rejecting = "rejecting",
+    }
+}
+
+impl RequestState for AttachmentState {
+    const WHAT: &'static str = "attachment";
+
+    fn is_pending(&self) -> bool {
+        *self == Self::PendingAcceptance
+    }
+
+    fn name(&self) -> &str {
+        self.as_str()
     }
 }
 

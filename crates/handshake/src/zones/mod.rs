@@ -75,6 +75,12 @@ pub trait EndpointReads: Sync {
     ) -> impl Future<Output = Result<Option<Endpoint>>> + Send;
 }
 
+/// The EC2 reads the zones handshake makes: peerings and their accepter VPCs' CIDRs (the Astro
+/// VPCs), interface endpoints (verify).
+pub trait ZonesReads: PeeringReads + VpcReads + EndpointReads {}
+
+impl<T: PeeringReads + VpcReads + EndpointReads> ZonesReads for T {}
+
 /// The zones handshake: its own Route 53 port, and the peering and TGW read ports it learns
 /// the Astro VPCs from.
 pub struct ZonesHandshake<Z, E, T> {
@@ -89,7 +95,7 @@ pub struct ZonesHandshake<Z, E, T> {
 impl<Z, E, T> ZonesHandshake<Z, E, T>
 where
     Z: ZonesPort,
-    E: PeeringReads + VpcReads + EndpointReads,
+    E: ZonesReads,
     T: AttachmentReads,
 {
     /// Active peerings into the accepter VPCs, each with its accepter VPC's CIDRs.
@@ -137,7 +143,7 @@ where
 impl<Z, E, T> Handshake for ZonesHandshake<Z, E, T>
 where
     Z: ZonesPort,
-    E: PeeringReads + VpcReads + EndpointReads,
+    E: ZonesReads,
     T: AttachmentReads,
 {
     type Observation = Observation;
@@ -212,7 +218,7 @@ pub async fn handle<Z, E, T>(
 ) -> Result<Value>
 where
     Z: ZonesPort,
-    E: PeeringReads + VpcReads + EndpointReads,
+    E: ZonesReads,
     T: AttachmentReads,
 {
     if verify::asks(event) {

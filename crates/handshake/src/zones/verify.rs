@@ -8,14 +8,14 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{EndpointReads, VpcRef, ZonesAction, ZonesConfig, ZonesHandshake, ZonesPort};
+use super::{
+    EndpointReads, VpcRef, ZonesAction, ZonesConfig, ZonesHandshake, ZonesPort, ZonesReads,
+};
 use crate::audit::Verdict;
 use crate::decision::Decision;
 use crate::engine::{Query, Recorder};
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::peering::PeeringReads;
-use crate::ports::VpcReads;
 use crate::tgw::AttachmentReads;
 
 /// The direct-invoke field that asks for a verification.
@@ -336,7 +336,7 @@ pub async fn verify<Z: ZonesPort, E: EndpointReads>(
 impl<Z, E, T> Query for ZonesHandshake<Z, E, T>
 where
     Z: ZonesPort,
-    E: PeeringReads + VpcReads + EndpointReads,
+    E: ZonesReads,
     T: AttachmentReads,
 {
     type Request = Request;
