@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::audit::Verdict;
 use crate::config::UnknownRequests;
-use crate::model::Finding;
+use crate::model::{AwsValue, Finding};
 
 /// One write a plan asks for.
 pub trait Action: Send + Sync {
@@ -44,13 +44,15 @@ pub struct Decision<A> {
 }
 
 /// The state of a request the customer side accepts or refuses (a peering, an attachment).
-pub trait RequestState {
+pub trait RequestState: AwsValue + PartialEq + Sized {
     /// What the request is, for reasons (`peering`, `attachment`).
     const WHAT: &'static str;
-    /// Whether it still waits for acceptance.
-    fn is_pending(&self) -> bool;
-    /// The state as AWS names it.
-    fn name(&self) -> &str;
+    /// The state in which it waits for acceptance.
+    const PENDING: Self;
+
+    fn is_pending(&self) -> bool {
+        *self == Self::PENDING
+    }
 }
 
 /// A request that failed validation, as [`Decision::refused`] needs it.
@@ -78,7 +80,7 @@ impl<'a> Refusal<'a> {
             requester_account,
             pending: state.is_pending(),
             what: S::WHAT,
-            state: state.name(),
+            state: state.as_str(),
         }
     }
 }

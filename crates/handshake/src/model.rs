@@ -35,6 +35,12 @@ macro_rules! aws_enum {
             }
         }
 
+        impl $crate::model::AwsValue for $name {
+            fn as_str(&self) -> &str {
+                $name::as_str(self)
+            }
+        }
+
         /// Test fixtures spell values as AWS does.
         #[cfg(test)]
         impl From<&str> for $name {
@@ -45,6 +51,11 @@ macro_rules! aws_enum {
     };
 }
 pub(crate) use aws_enum;
+
+/// A value of an AWS enumeration ([`aws_enum!`]), as AWS spells it.
+pub trait AwsValue {
+    fn as_str(&self) -> &str;
+}
 
 aws_enum! {
     /// A VPC or Transit Gateway route's state.

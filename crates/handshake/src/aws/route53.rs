@@ -71,6 +71,26 @@ impl Route53 {
             pacer: Arc::new(Pacer::per_second(DEFAULT_REQUESTS_PER_SECOND)),
         }
     }
+
+    /// Every page of a listing that pages with `NextToken`, each request paced: `page` takes
+    /// the token to go on from and answers the page's items and the next token.
+    async fn every_page<T, F, Fut>(&self, page: F) -> Result<Vec<T>>
+    where
+        F: Fn(Option<String>) -> Fut,
+        Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>)>>,
+    {
+        let mut all = Vec::new();
+        let mut token = None;
+        loop {
+            self.pacer.wait().await;
+            let (items, next) = page(token.take()).await?;
+            all.extend(items);
+            match next {
+                Some(next) if !next.is_empty() => token = Some(next),
+                _ => return Ok(all),
+            }
+        }
+    }
 }
 
 fn vpc(v: &VpcRef) -> Vpc {
@@ -110,24 +130,17 @@ impl ZonesPort for Route53 {
     }
 
     async fn authorizations(&self, zone_id: &str) -> Result<Vec<VpcRef>> {
-        let mut all = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            self.pacer.wait().await;
-            let out = self
-                .client
-                .list_vpc_association_authorizations()
+        self.every_page(|token| async move {
+            let out = (self.client.list_vpc_association_authorizations())
                 .hosted_zone_id(zone_id)
-                .set_next_token(token.take())
+                .set_next_token(token)
                 .send()
                 .await
                 .map_err(|e| classify("ListVPCAssociationAuthorizations", e))?;
-            all.extend(out.vpcs().iter().filter_map(vpc_ref));
-            match out.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => return Ok(all),
-            }
-        }
+            let vpcs = out.vpcs().iter().filter_map(vpc_ref).collect();
+            Ok((vpcs, out.next_token().map(String::from)))
+        })
+        .await
     }
 
     async fn create_authorization(&self, zone_id: &str, v: &VpcRef) -> Result<Written> {
@@ -177,34 +190,25 @@ impl ZonesPort for Route53 {
     }
 
     async fn zones_of_vpc(&self, v: &VpcRef) -> Result<Vec<ZoneSummary>> {
-        let mut all = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            self.pacer.wait().await;
-            let out = self
-                .client
-                .list_hosted_zones_by_vpc()
+        self.every_page(|token| async move {
+            let out = (self.client.list_hosted_zones_by_vpc())
                 .vpc_id(&v.vpc_id)
                 .vpc_region(VpcRegion::from(v.region.as_str()))
-                .set_next_token(token.take())
+                .set_next_token(token)
                 .send()
                 .await
                 .map_err(|e| classify("ListHostedZonesByVPC", e))?;
-            all.extend(out.hosted_zone_summaries().iter().map(|z| {
-                ZoneSummary {
-                    id: bare_zone_id(z.hosted_zone_id()).to_string(),
-                    name: z.name().to_string(),
-                    owner: z
-                        .owner()
-                        .and_then(|o| o.owning_account().or(o.owning_service()))
-                        .map(String::from),
-                }
-            }));
-            match out.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => return Ok(all),
-            }
-        }
+            let zones = out.hosted_zone_summaries().iter().map(|z| ZoneSummary {
+                id: bare_zone_id(z.hosted_zone_id()).to_string(),
+                name: z.name().to_string(),
+                owner: z
+                    .owner()
+                    .and_then(|o| o.owning_account().or(o.owning_service()))
+                    .map(String::from),
+            });
+            Ok((zones.collect(), out.next_token().map(String::from)))
+        })
+        .await
     }
 
     async fn record_sets(&self, zone_id: &str) -> Result<Vec<RecordSet>> {

@@ -22,14 +22,7 @@ aws_enum! {
 
 impl RequestState for PeeringState {
     const WHAT: &'static str = "peering";
-
-    fn is_pending(&self) -> bool {
-        *self == Self::PendingAcceptance
-    }
-
-    fn name(&self) -> &str {
-        self.as_str()
-    }
+    const PENDING: Self = Self::PendingAcceptance;
 }
 
 impl PeeringState {

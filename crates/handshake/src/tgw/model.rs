@@ -24,14 +24,7 @@ aws_enum! {
 
 impl RequestState for AttachmentState {
     const WHAT: &'static str = "attachment";
-
-    fn is_pending(&self) -> bool {
-        *self == Self::PendingAcceptance
-    }
-
-    fn name(&self) -> &str {
-        self.as_str()
-    }
+    const PENDING: Self = Self::PendingAcceptance;
 }
 
 impl AttachmentState {
