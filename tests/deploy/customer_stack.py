@@ -3,8 +3,9 @@ deploy tests and the Rust integration tests (through the command line below) sta
 
 The customer account (222222222222) first gets the real things the parameters name (VPCs,
 subnets, a Transit Gateway and route table, private hosted zones, Resolver rules, an SNS topic,
-the code zips), and Astro (111111111111) a VPC endpoint service; the template goes to S3 (it is
-larger than CreateStack takes inline) and CreateStack passes every parameter of the template.
+the code zips), and Astro (111111111111) a VPC endpoint service that allows the customer's
+account; the template goes to S3 (it is larger than CreateStack takes inline) and CreateStack
+passes every parameter of the template.
 
     python tests/deploy/customer_stack.py --endpoint http://127.0.0.1:PORT [--set KEY=VALUE ...]
 
@@ -91,8 +92,12 @@ def build_world(account_client, tmp_path, overrides: dict | None = None) -> dict
     astro_subnet = astro_ec2.create_subnet(VpcId=astro_vpc, CidrBlock="10.100.1.0/24")["Subnet"]["SubnetId"]
     nlb = account_client("elbv2", ASTRO).create_load_balancer(
         Name="remote-execution", Subnets=[astro_subnet], Type="network")["LoadBalancers"][0]["LoadBalancerArn"]
-    service = astro_ec2.create_vpc_endpoint_service_configuration(
-        NetworkLoadBalancerArns=[nlb], AcceptanceRequired=False)["ServiceConfiguration"]["ServiceName"]
+    config = astro_ec2.create_vpc_endpoint_service_configuration(
+        NetworkLoadBalancerArns=[nlb], AcceptanceRequired=False)["ServiceConfiguration"]
+    # Only allowed principals can create an endpoint to it: here, the whole customer account.
+    astro_ec2.modify_vpc_endpoint_service_permissions(
+        ServiceId=config["ServiceId"], AddAllowedPrincipals=[f"arn:aws:iam::{CUSTOMER}:root"])
+    service = config["ServiceName"]
 
     zips = code_zips(tmp_path)
     s3 = account_client("s3", CUSTOMER)
@@ -131,6 +136,8 @@ def build_world(account_client, tmp_path, overrides: dict | None = None) -> dict
         "ReservedConcurrency": "2",
         "LogRetentionDays": "30",
         "AlarmTopicArn": topic,
+        "AstroVpcCidrs": f"{astro_vpc}:10.100.0.0/16",
+        "AstroExternalIps": "203.0.113.7,198.51.100.0/28",
     }
     params.update(overrides or {})
     return {"params": params, "zips": zips, "template": template, "topic": topic, "vpcs": vpcs,

@@ -8,7 +8,8 @@ parameter of the template. Each resource the template declares under those param
 in the stack (ListStackResources) and must exist for its own service's API, with the properties
 the template gives it. DeleteStack must remove all of it; the PeerRole's removal (UpdateStack
 with the previous template, CreatePeerRole=false and every other value kept) must remove the
-PeerRole and change nothing else.
+PeerRole and change nothing else, and so must the change set the peer-role function makes for
+it, whose only change must be the PeerRole's removal.
 """
 from __future__ import annotations
 
@@ -229,6 +230,15 @@ class Services:
         assert egress["IpProtocol"] == "-1"
         assert egress["IpRanges"] == [{"CidrIp": "127.0.0.1/32", "Description": "No egress"}]
 
+    def exists_EC2_PrefixList(self, lid: str, prefix_list_id: str) -> None:
+        ec2 = self.c("ec2")
+        (pl,) = ec2.describe_managed_prefix_lists(PrefixListIds=[prefix_list_id])["PrefixLists"]
+        assert pl["PrefixListName"] == f"{STACK}-astro-external-ips"
+        assert pl["AddressFamily"] == "IPv4" and pl["MaxEntries"] == 15
+        entries = ec2.get_managed_prefix_list_entries(PrefixListId=prefix_list_id)["Entries"]
+        # AstroExternalIps: an address without a mask becomes a /32.
+        assert sorted(e["Cidr"] for e in entries) == ["198.51.100.0/28", "203.0.113.7/32"]
+
     def exists_EC2_VPCEndpoint(self, lid: str, endpoint_id: str) -> None:
         (endpoint,) = self.c("ec2").describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"]
         assert endpoint["State"] == "available" and endpoint["VpcEndpointType"] == "Interface"
@@ -284,6 +294,9 @@ class Services:
             assert [s["status"] for s in shares if s["resourceShareArn"] == physical] in ([], ["DELETED"])
         elif rtype == "AWS::EC2::SecurityGroup":
             assert error_code(lambda: c("ec2").describe_security_groups(GroupIds=[physical])) == "InvalidGroup.NotFound"
+        elif rtype == "AWS::EC2::PrefixList":
+            lists = c("ec2").describe_managed_prefix_lists()["PrefixLists"]
+            assert [p["State"] for p in lists if p["PrefixListId"] == physical] in ([], ["delete-complete"])
         elif rtype == "AWS::EC2::VPCEndpoint":
             endpoints = c("ec2").describe_vpc_endpoints()["VpcEndpoints"]
             assert [e["State"] for e in endpoints if e["VpcEndpointId"] == physical] in ([], ["deleted"])
@@ -349,6 +362,7 @@ def test_create_stack_creates_every_declared_resource(world, account_client):
         "ResolverRuleShareArn": services.physical["ResolverRuleShare"],
         "RemoteExecutionEndpointId": services.physical["RemoteExecutionEndpoint"],
         "RemoteExecutionZoneId": services.physical["RemoteExecutionZone"],
+        "AstroExternalIpsPrefixListId": services.physical["AstroExternalIpsPrefixList"],
     }
 
 
@@ -404,3 +418,99 @@ def test_removing_the_peer_role_changes_nothing_else(world, account_client):
     services = Services(account_client, world, {lid: pid for lid, (_, pid) in after.items()})
     for lid, (rtype, _) in sorted(after.items()):
         services.exists(lid, rtype)
+
+
+# --------------------------------------------------------------------------------------------
+# The peer-role function's change set
+# --------------------------------------------------------------------------------------------
+CHANGE_SET_CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+NO_CHANGES = ("The submitted information didn't contain changes. Submit different information to "
+              "create a change set.")
+
+
+def stack_values(world: dict, **values) -> dict:
+    """Every parameter's value: ``values``, else what CreateStack passed, else the default."""
+    defaults = {k: str(p["Default"]) for k, p in world["template"]["Parameters"].items() if "Default" in p}
+    return {**defaults, **world["params"], **values}
+
+
+def peer_role_change_set(cfn_client, world: dict, name: str, **values) -> str:
+    """CreateChangeSet as the peer-role function makes it: the previous template,
+    CreatePeerRole=false and every other parameter's previous value (unless in ``values``);
+    DescribeChangeSet until it is no longer being created. Returns its ARN."""
+    values = {"CreatePeerRole": "false", **values}
+    change_set_id = cfn_client.create_change_set(
+        StackName=STACK, ChangeSetName=name, ChangeSetType="UPDATE", UsePreviousTemplate=True,
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()] + [
+            {"ParameterKey": k, "UsePreviousValue": True} for k in world["params"] if k not in values],
+        Capabilities=CHANGE_SET_CAPABILITIES,
+    )["Id"]
+    for _ in range(50):
+        status = cfn_client.describe_change_set(ChangeSetName=change_set_id)["Status"]
+        if status not in ("CREATE_PENDING", "CREATE_IN_PROGRESS"):
+            return change_set_id
+    raise AssertionError(f"change set {name} still {status}")
+
+
+def test_the_peer_role_change_set_removes_the_peer_role_only(world, account_client):
+    """What the peer-role function does: a change set whose only change is the PeerRole's
+    removal, executed; a second one has nothing left to change and fails."""
+    cfn_client = account_client("cloudformation", CUSTOMER)
+    iam = account_client("iam", CUSTOMER)
+    before = listed(cfn_client, STACK)
+    peer_role_name = before["PeerRole"][1]
+
+    change_set = peer_role_change_set(cfn_client, world, "remove-peer-role")
+
+    described = cfn_client.describe_change_set(ChangeSetName=change_set)
+    assert (described["Status"], described["ExecutionStatus"]) == ("CREATE_COMPLETE", "AVAILABLE")
+    assert described["Changes"] == [{"Type": "Resource", "ResourceChange": {
+        "Action": "Remove", "LogicalResourceId": "PeerRole", "PhysicalResourceId": peer_role_name,
+        "ResourceType": "AWS::IAM::Role", "PolicyAction": "Delete", "Scope": [], "Details": []}}]
+
+    cfn_client.execute_change_set(ChangeSetName=change_set)
+
+    (stack,) = cfn_client.describe_stacks(StackName=STACK)["Stacks"]
+    assert stack["StackStatus"] == "UPDATE_COMPLETE"
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]} == stack_values(
+        world, CreatePeerRole="false")
+    assert error_code(lambda: iam.get_role(RoleName=peer_role_name)) == "NoSuchEntity"
+    assert listed(cfn_client, STACK) == {lid: v for lid, v in before.items() if lid != "PeerRole"}
+    assert "PeerRoleArn" not in {o["OutputKey"] for o in stack["Outputs"]}
+
+    again = peer_role_change_set(cfn_client, world, "remove-peer-role-again")
+    described = cfn_client.describe_change_set(ChangeSetName=again)
+    assert (described["Status"], described["ExecutionStatus"], described["StatusReason"]) == (
+        "FAILED", "UNAVAILABLE", NO_CHANGES)
+    cfn_client.delete_change_set(ChangeSetName=again)
+    assert cfn_client.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+
+
+def test_a_peer_role_change_set_that_changes_more_is_listed_whole(world, account_client):
+    """With another value changed too, the change set shows each resource that uses it as
+    modified besides the PeerRole's removal: the function deletes it, and nothing changes."""
+    cfn_client = account_client("cloudformation", CUSTOMER)
+    before = listed(cfn_client, STACK)
+    using = {lid for lid, r in world["template"]["Resources"].items()
+             if '{"Ref": "LogRetentionDays"}' in json.dumps(r.get("Properties", {}))}
+    assert using, "no resource uses LogRetentionDays"
+
+    change_set = peer_role_change_set(cfn_client, world, "remove-peer-role", LogRetentionDays="90")
+
+    changes = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"]
+               for c in cfn_client.describe_change_set(ChangeSetName=change_set)["Changes"]}
+    assert changes.pop("PeerRole")["Action"] == "Remove"
+    assert set(changes) == using
+    for lid, change in changes.items():
+        assert (change["Action"], change["Replacement"], change["PhysicalResourceId"]) == (
+            "Modify", "False", before[lid][1]), lid
+        assert change["Details"] == [{
+            "Target": {"Attribute": "Properties", "Name": "RetentionInDays", "RequiresRecreation": "Never"},
+            "Evaluation": "Static", "ChangeSource": "ParameterReference", "CausingEntity": "LogRetentionDays"}]
+
+    cfn_client.delete_change_set(ChangeSetName=change_set)
+    assert cfn_client.list_change_sets(StackName=STACK)["Summaries"] == []
+    assert listed(cfn_client, STACK) == before
+    (stack,) = cfn_client.describe_stacks(StackName=STACK)["Stacks"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]} == stack_values(world)

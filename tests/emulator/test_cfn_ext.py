@@ -138,6 +138,26 @@ def test_use_previous_value_of_a_parameter_left_at_its_default(cfn):
     assert error(e)[0] == "ValidationError"
 
 
+def test_list_parameters_are_lists_and_described_as_passed(cfn):
+    template = {
+        "Parameters": {
+            "Passed": {"Type": "CommaDelimitedList"},
+            "Defaulted": {"Type": "CommaDelimitedList", "Default": "x,y"},
+            "Ports": {"Type": "List<Number>", "Default": "80,443"},
+            "Secret": {"Type": "String", "NoEcho": True},
+        },
+        "Resources": {"Queue": {"Type": "AWS::SQS::Queue"}},
+        "Outputs": {"Defaulted": {"Value": {"Fn::Join": ["+", {"Ref": "Defaulted"}]}},
+                    "Second": {"Value": {"Fn::Select": [1, {"Ref": "Passed"}]}}},
+    }
+    create(cfn, template, Passed="a,b", Secret="s3cret")
+
+    assert outputs(cfn) == {"Defaulted": "x+y", "Second": "b"}
+    (stack,) = cfn.describe_stacks(StackName=STACK)["Stacks"]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]} == {
+        "Passed": "a,b", "Defaulted": "x,y", "Ports": "80,443", "Secret": "****"}
+
+
 # --------------------------------------------------------------------------------------------
 # Stacks
 # --------------------------------------------------------------------------------------------

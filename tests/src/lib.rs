@@ -76,11 +76,25 @@ pub struct Emulator {
 impl Emulator {
     /// Starts `tests/emulator/server.py` with `$HANDSHAKE_PYTHON` (default `python3`).
     pub fn start() -> Self {
+        Self::launch(None)
+    }
+
+    /// Starts one whose every served call is appended to `call_log` (one JSON line each:
+    /// account, role, service, operation, status; see tests/emulator/astro_moto/recorder.py).
+    pub fn start_recording(call_log: &Path) -> Self {
+        Self::launch(Some(call_log))
+    }
+
+    fn launch(call_log: Option<&Path>) -> Self {
         let python = std::env::var("HANDSHAKE_PYTHON").unwrap_or_else(|_| "python3".into());
         let port = free_port();
         let log = std::env::temp_dir().join(format!("astro-handshake-moto-{port}.log"));
         let log_file = std::fs::File::create(&log).expect("emulator log");
-        let mut child = Command::new(&python)
+        let mut command = Command::new(&python);
+        if let Some(path) = call_log {
+            command.env("ASTRO_CALL_LOG", path);
+        }
+        let mut child = command
             .arg(root().join("tests/emulator/server.py"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env_remove("MOTO_ACCOUNT_ID")
@@ -218,6 +232,24 @@ pub async fn invoke<H: handshake::engine::Handshake>(
             .await
             .expect("invocation succeeds");
     (answer, sink)
+}
+
+/// The calls a recording emulator ([`Emulator::start_recording`]) served for `role`, in order,
+/// as `service:Operation`.
+pub fn calls_of(call_log: &Path, role: &str) -> Vec<String> {
+    std::fs::read_to_string(call_log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|call| call["role"] == role)
+        .map(|call| {
+            format!(
+                "{}:{}",
+                call["service"].as_str().unwrap_or_default(),
+                call["operation"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
 }
 
 /// The writes an invocation recorded, as (action, outcome) pairs.

@@ -299,6 +299,36 @@ pub async fn attach(vendor: &Client, tgw: &str, cidr: &str) -> (String, String) 
     (id.to_string(), vpc)
 }
 
+/// A Route 53 VPC reference in this test Region.
+pub fn r53_vpc(vpc_id: &str) -> aws_sdk_route53::types::Vpc {
+    aws_sdk_route53::types::Vpc::builder()
+        .vpc_id(vpc_id)
+        .vpc_region(aws_sdk_route53::types::VpcRegion::from(crate::REGION))
+        .build()
+}
+
+/// A private hosted zone owned by the client's account, associated with `vpc_id`; its bare id.
+pub async fn private_zone(r53: &aws_sdk_route53::Client, name: &str, vpc_id: &str) -> String {
+    let out = r53
+        .create_hosted_zone()
+        .name(name)
+        .caller_reference(format!("{name}-{vpc_id}"))
+        .hosted_zone_config(
+            aws_sdk_route53::types::HostedZoneConfig::builder()
+                .private_zone(true)
+                .build(),
+        )
+        .vpc(r53_vpc(vpc_id))
+        .send()
+        .await
+        .expect("CreateHostedZone");
+    out.hosted_zone()
+        .expect("zone")
+        .id()
+        .trim_start_matches("/hostedzone/")
+        .to_string()
+}
+
 /// The customer's side of a Transit Gateway handshake: the TGW (no default association or
 /// propagation), its Astro route table, a spoke VPC attached to it with its main route table
 /// and one tagged `astro=yes`, and a RAM share of the TGW.

@@ -59,6 +59,8 @@ EVERYTHING = {
     "ResolverRuleIds": "rslvr-rr-0123456789abcdef0,rslvr-rr-0123456789abcdef1",
     "UnknownRequests": "reject",
     "AlarmTopicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:alarms",
+    "AstroVpcCidrs": "vpc-0eeeeeeeeeeeeeee1:10.100.0.0/16",
+    "AstroExternalIps": "203.0.113.7,198.51.100.0/28",
 }
 
 ALWAYS = {
@@ -97,7 +99,7 @@ ENV_CONTRACT = {
         "EnableAccepterDnsResolution", "UnknownRequests", "DryRun", "METRICS_NAMESPACE",
     ],
     "TransitGatewayFunction": [
-        "AstroAccountIds", "AstroCidrs", "AstroVpcIds", "TransitGatewayId", "TransitGatewayRouteTableId",
+        "AstroAccountIds", "AstroCidrs", "AstroVpcIds", "AstroVpcCidrs", "TransitGatewayId", "TransitGatewayRouteTableId",
         "TgwSpokeVpcIds", "RouteTableSelector", "UnknownRequests", "DryRun", "METRICS_NAMESPACE",
         "RESOURCE_SHARE_ARN", "RESOLVER_RULE_SHARE_ARN",
     ],
@@ -458,6 +460,45 @@ def test_zones_policy_is_scoped():
     assert "AssociateListedVpcs" not in no_astro and "RemoteExecutionZone" not in no_astro
 
 
+def test_peer_role_external_id_is_optional():
+    """CloudFormation's PeerRoleArn (how Astro accepts) cannot send an external id: without one
+    the trust has no sts:ExternalId condition; with one it requires it."""
+    role = Stack({**PEER_ROLE, "PeerRoleExternalId": ""}).properties("PeerRole")
+    (trust,) = statements(role["AssumeRolePolicyDocument"])
+    assert "StringEquals" not in trust["Condition"]
+    assert trust["Condition"]["DateLessThan"] == {"aws:CurrentTime": PEER_ROLE["PeerRoleExpiresAt"]}
+    rules = load_sam()["Rules"]["PeerRoleNeedsTrustInputs"]
+    assert "PeerRoleExternalId" not in refs_in(rules["Assertions"])
+
+
+@pytest.mark.parametrize("ips, expected", [
+    ("203.0.113.7", ["203.0.113.7/32"]),
+    ("203.0.113.7,198.51.100.0/28", ["203.0.113.7/32", "198.51.100.0/28"]),
+    (",".join(f"192.0.2.{i}" for i in range(1, 11)), [f"192.0.2.{i}/32" for i in range(1, 11)]),
+])
+def test_astro_external_ips_become_a_prefix_list(ips, expected):
+    stack = Stack({"AstroExternalIps": ips})
+    pl = stack.properties("AstroExternalIpsPrefixList")
+    assert [e["Cidr"] for e in pl["Entries"]] == expected
+    assert pl["AddressFamily"] == "IPv4" and pl["MaxEntries"] >= len(expected)
+    assert stack.outputs()["AstroExternalIpsPrefixListId"]["Value"] == {"Ref": "AstroExternalIpsPrefixList"}
+    pattern = load_sam()["Parameters"]["AstroExternalIps"]["AllowedPattern"]
+    assert re.fullmatch(pattern, ips)
+
+
+def test_no_prefix_list_without_external_ips():
+    stack = Stack()
+    assert "AstroExternalIpsPrefixList" not in stack.resources()
+    assert "AstroExternalIpsPrefixListId" not in stack.outputs()
+    pattern = load_sam()["Parameters"]["AstroExternalIps"]["AllowedPattern"]
+    assert not re.fullmatch(pattern, ",".join(f"192.0.2.{i}" for i in range(1, 12))), "at most 10"
+    assert not re.fullmatch(pattern, "203.0.113.7, 198.51.100.1"), "no spaces"
+
+
+def test_the_sweep_runs_every_minute_by_default():
+    assert load_sam()["Parameters"]["SweepSchedule"]["Default"] == "rate(1 minute)"
+
+
 def test_peer_role_trust_has_external_id_and_time_box():
     stack = Stack(PEER_ROLE)
     role = stack.properties("PeerRole")
@@ -478,7 +519,7 @@ def test_peer_role_trust_has_external_id_and_time_box():
         "arn:*:ec2:*:*:vpc/vpc-0123456789abcdef0", "arn:*:ec2:*:*:vpc/vpc-0fedcba9876543210"]
     rules = load_sam()["Rules"]["PeerRoleNeedsTrustInputs"]
     asserted = refs_in(rules["Assertions"])
-    assert {"PeerOwnerIds", "PeerRoleExternalId", "PeerRoleExpiresAt"} <= asserted
+    assert {"PeerOwnerIds", "PeerRoleExpiresAt"} <= asserted
 
 
 PEER_ROLE_DELETE_ACTIONS = [  # the delete handler of the AWS::IAM::Role resource schema

@@ -218,22 +218,12 @@ async fn every_other_packaged_bootstrap_answers_a_sweep_under_qemu() {
         &[ASTRO],
     )
     .await;
-    let zone = aws_sdk_route53::Client::new(&customer_sdk)
-        .create_hosted_zone()
-        .name("corp.example")
-        .caller_reference("arm64-artifact")
-        .vpc(
-            aws_sdk_route53::types::Vpc::builder()
-                .vpc_id(&customer_vpc)
-                .vpc_region(aws_sdk_route53::types::VpcRegion::UsEast1)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateHostedZone")
-        .hosted_zone()
-        .map(|z| z.id().trim_start_matches("/hostedzone/").to_string())
-        .expect("zone id");
+    let zone = scenario::private_zone(
+        &aws_sdk_route53::Client::new(&customer_sdk),
+        "corp.example",
+        &customer_vpc,
+    )
+    .await;
 
     let common = [
         ("ASTRO_ACCOUNT_IDS", ASTRO),

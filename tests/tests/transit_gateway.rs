@@ -13,7 +13,7 @@ use integration::{
     actions, findings, metric, records_of, roles, scenario, Emulator, ASTRO, CUSTOMER, REGION,
     STRANGER,
 };
-use serde_json::Value;
+use serde_json::{json, Value};
 
 const PLACEHOLDER: &str = "tgw-attach-0123456789abcdef0";
 const ASTRO_CIDR: &str = "10.100.0.0/16";
@@ -203,11 +203,16 @@ async fn allowed_attachment_is_accepted_associated_and_routed() {
         accept["awsRequestId"].is_string(),
         "request id recorded: {accept}"
     );
-    // The share's status, once per invocation, with no finding.
+    // The TGW's and the share's status, once per invocation, with no finding.
     let status = records_of(&records, "status");
-    assert_eq!(status.len(), 1);
-    assert_eq!(status[0]["resourceId"], w.share_arn.as_str());
-    let reason = status[0]["reason"].as_str().unwrap();
+    assert_eq!(status.len(), 2);
+    assert_eq!(status[0]["resourceId"], w.tgw.as_str());
+    assert!(status[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("auto-accept shared attachments is disabled"));
+    assert_eq!(status[1]["resourceId"], w.share_arn.as_str());
+    let reason = status[1]["reason"].as_str().unwrap();
     assert!(
         reason.contains(&format!("{ASTRO} ASSOCIATED")) && reason.contains(&w.tgw),
         "{reason}"
@@ -218,7 +223,7 @@ async fn allowed_attachment_is_accepted_associated_and_routed() {
     assert_eq!(metric(&sink, "Accepted"), 1);
     assert_eq!(metric(&sink, "Conflicts"), 0);
     assert_eq!(response["reports"][0]["verdict"], "accept");
-    assert_eq!(response["checks"][0]["subject"], w.share_arn.as_str());
+    assert_eq!(response["checks"][1]["subject"], w.share_arn.as_str());
 }
 
 #[tokio::test]
@@ -523,6 +528,15 @@ async fn auto_accepted_attachment_still_gets_its_routes() {
     );
     assert_eq!(w.spoke_routed(ASTRO_CIDR).await, [true, true]);
     assert_eq!(metric(&sink, "Accepted"), 0, "nothing to accept");
+    // A TGW that accepts shared attachments by itself is a finding on every invocation.
+    assert_eq!(
+        findings(&sink)
+            .iter()
+            .map(|(kind, _)| kind.as_str())
+            .collect::<Vec<_>>(),
+        ["auto-accepts-attachments"]
+    );
+    assert_eq!(metric(&sink, "Conflicts"), 1);
     // The customer's own spoke attachment is not an Astro attachment: not even looked at.
     assert_eq!(
         response["reports"].as_array().unwrap().len(),
@@ -572,7 +586,7 @@ async fn share_not_associated_is_reported_and_the_attachment_still_reconciled() 
     );
     assert_eq!(metric(&sink, "Conflicts"), 1);
     assert_eq!(
-        response["checks"][0]["findings"][0]["kind"],
+        response["checks"][1]["findings"][0]["kind"],
         "share-not-associated"
     );
 
@@ -672,12 +686,56 @@ async fn lambda_binary_finishes_the_handshake() {
     assert!(audit.iter().all(|r| r["handshake"] == "transit-gateway"));
     assert_eq!(
         audit.iter().filter(|r| r["record"] == "status").count(),
-        2,
-        "one share status per invocation"
+        4,
+        "the TGW's and the share's status, once per invocation"
     );
     assert_eq!(audit.iter().filter(|r| r["record"] == "action").count(), 5);
     let emf: Vec<&Value> = lines.iter().filter(|l| l.get("_aws").is_some()).collect();
     assert_eq!(emf.len(), 2);
     assert_eq!(emf[0]["Handshake"], "transit-gateway");
     assert_eq!(emf[0]["Accepted"], 1);
+}
+
+/// The seed's "repeat the steps for each Astro cluster": two clusters attach to one TGW, and
+/// with `ASTRO_VPC_CIDRS` each attachment gets static TGW routes and spoke routes to its own
+/// CIDRs only, without findings; the replays write nothing.
+#[tokio::test]
+async fn two_astro_clusters_on_one_tgw_each_get_their_own_routes() {
+    let w = World::new(false).await;
+    let (first, first_vpc) = w.attach_from(ASTRO, "10.100.0.0/16").await;
+    let (second, second_vpc) = w.attach_from(ASTRO, "10.102.0.0/16").await;
+    let map = format!("{first_vpc}:10.100.0.0/16,{second_vpc}:10.102.0.0/16");
+    let clusters = [
+        ("ASTRO_CIDRS", "10.100.0.0/14"),
+        ("ASTRO_VPC_CIDRS", map.as_str()),
+    ];
+    for att in [&first, &second] {
+        let (response, sink) = w.reconcile(w.config(&clusters), &created_event(att)).await;
+        assert_eq!(response["reports"][0]["verdict"], "accept", "{response}");
+        assert!(findings(&sink).is_empty(), "{att}: {:?}", findings(&sink));
+        assert_eq!(metric(&sink, "Failures") + metric(&sink, "Conflicts"), 0);
+    }
+    let mut routes = w.tgw_routes().await;
+    routes.sort();
+    assert_eq!(
+        routes,
+        [
+            ("10.100.0.0/16".to_string(), first.clone()),
+            ("10.102.0.0/16".to_string(), second.clone())
+        ]
+    );
+    for cidr in ["10.100.0.0/16", "10.102.0.0/16"] {
+        assert_eq!(w.spoke_routed(cidr).await, [true, true], "{cidr}");
+    }
+    assert_eq!(w.spoke_routed("10.101.0.0/16").await, [false, false]);
+
+    for event in [
+        created_event(&first),
+        created_event(&second),
+        json!({"sweep": true}),
+    ] {
+        let (_, sink) = w.reconcile(w.config(&clusters), &event).await;
+        assert!(actions(&sink).is_empty(), "{:?}", actions(&sink));
+        assert!(findings(&sink).is_empty(), "{:?}", findings(&sink));
+    }
 }

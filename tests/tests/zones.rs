@@ -7,8 +7,7 @@
 use aws_config::SdkConfig;
 use aws_sdk_ec2::Client as Ec2;
 use aws_sdk_route53::types::{
-    AliasTarget, Change, ChangeAction, ChangeBatch, HostedZoneConfig, ResourceRecordSet, RrType,
-    Vpc, VpcRegion,
+    AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecordSet, RrType,
 };
 use aws_sdk_route53::Client as Route53;
 use handshake::audit::MemorySink;
@@ -26,31 +25,6 @@ const ASTRO_CIDR: &str = "10.100.0.0/16";
 const ZONE_PLACEHOLDER: &str = "Z0123456789ABCDEFGHIJ";
 const VPC_PLACEHOLDER: &str = "vpc-0123456789abcdef0";
 const ENDPOINT_SERVICE: &str = "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0";
-
-fn r53_vpc(vpc_id: &str) -> Vpc {
-    Vpc::builder()
-        .vpc_id(vpc_id)
-        .vpc_region(VpcRegion::from(REGION))
-        .build()
-}
-
-/// A private hosted zone owned by the client's account, associated with `vpc_id`; its bare id.
-async fn private_zone(r53: &Route53, name: &str, vpc_id: &str) -> String {
-    let out = r53
-        .create_hosted_zone()
-        .name(name)
-        .caller_reference(format!("{name}-{vpc_id}"))
-        .hosted_zone_config(HostedZoneConfig::builder().private_zone(true).build())
-        .vpc(r53_vpc(vpc_id))
-        .send()
-        .await
-        .expect("CreateHostedZone");
-    out.hosted_zone()
-        .expect("zone")
-        .id()
-        .trim_start_matches("/hostedzone/")
-        .to_string()
-}
 
 async fn zone_vpcs(r53: &Route53, zone: &str) -> Vec<String> {
     let out = r53
@@ -86,7 +60,7 @@ async fn associate(r53: &Route53, zone: &str, vpc_id: &str) -> Result<(), String
     use aws_sdk_route53::error::ProvideErrorMetadata;
     r53.associate_vpc_with_hosted_zone()
         .hosted_zone_id(zone)
-        .vpc(r53_vpc(vpc_id))
+        .vpc(scenario::r53_vpc(vpc_id))
         .send()
         .await
         .map(|_| ())
@@ -125,7 +99,7 @@ impl World {
         let vendor_r53 = Route53::new(&vendor_sdk);
         let customer_vpc = scenario::vpc(&customer, "10.0.0.0/16").await;
         let vendor_vpc = scenario::vpc(&vendor, ASTRO_CIDR).await;
-        let zone = private_zone(&customer_r53, "corp.example", &customer_vpc).await;
+        let zone = scenario::private_zone(&customer_r53, "corp.example", &customer_vpc).await;
         let function_sdk = emulator.function(roles::ZONES).await;
         Self {
             emulator,
@@ -431,7 +405,7 @@ async fn extra_vpcs_are_associated_and_nothing_is_disassociated() {
 async fn sweep_converges_every_zone_and_a_replay_writes_nothing() {
     let w = World::new().await;
     w.peer(&w.vendor, &w.vendor_vpc).await;
-    let second = private_zone(&w.customer_r53, "data.example", &w.customer_vpc).await;
+    let second = scenario::private_zone(&w.customer_r53, "data.example", &w.customer_vpc).await;
     let zones = format!("{},{second}", w.zone);
     let config = || w.config(&[("PRIVATE_HOSTED_ZONE_IDS", &zones)]);
     let (response, sink) = w.reconcile(config(), &json!({"sweep": true})).await;
@@ -567,7 +541,7 @@ async fn remote_execution(w: &World) -> RemoteExecution {
         dns.dns_name().unwrap().to_string(),
         dns.hosted_zone_id().unwrap().to_string(),
     );
-    let zone = private_zone(&w.customer_r53, "external.astronomer.run", &vpc).await;
+    let zone = scenario::private_zone(&w.customer_r53, "external.astronomer.run", &vpc).await;
     let mut batch = ChangeBatch::builder();
     for name in ["external.astronomer.run.", "*.external.astronomer.run."] {
         let alias = AliasTarget::builder()
@@ -795,7 +769,7 @@ async fn adapter_maps_already_done_answers_and_keeps_real_conflicts() {
     assert!(written.already_done);
     // The same name in another zone of this VPC is a real conflict, never "done".
     let other = scenario::vpc(&w.customer, "10.3.0.0/16").await;
-    let twin = private_zone(&w.customer_r53, "corp.example", &other).await;
+    let twin = scenario::private_zone(&w.customer_r53, "corp.example", &other).await;
     let err = port
         .associate(&twin, &customer_vpc)
         .await

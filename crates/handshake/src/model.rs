@@ -170,6 +170,9 @@ pub enum FindingKind {
     CidrRefused,
     /// An attachment is associated with another route table than the configured one.
     AssociatedElsewhere,
+    /// The Transit Gateway accepts shared attachments by itself: any account it is shared
+    /// with attaches without validation.
+    AutoAcceptsAttachments,
 }
 
 /// Plans the routes still missing: for every selected table and every CIDR, a route to

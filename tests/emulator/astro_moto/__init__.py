@@ -10,11 +10,24 @@ def install():
     global _installed
     if _installed:
         return
-    from . import cfn_ext, ec2_ext, lambda_s3_ext, recorder, route53_ext, stacksets_ext
+    from . import (
+        cfn_changesets_ext,
+        cfn_ext,
+        ec2_ext,
+        endpoint_services_ext,
+        lambda_s3_ext,
+        prefix_list_ext,
+        recorder,
+        route53_ext,
+        stacksets_ext,
+    )
 
     ec2_ext.install()
+    endpoint_services_ext.install()
     route53_ext.install()
     cfn_ext.install()
+    cfn_changesets_ext.install()  # after cfn_ext: builds on its stack update
+    prefix_list_ext.install()
     stacksets_ext.install()
     lambda_s3_ext.install()
     recorder.install()

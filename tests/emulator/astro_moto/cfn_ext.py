@@ -9,6 +9,8 @@ Requests:
   * patch_template_body_size     TemplateBody longer than 51,200 bytes -> ValidationError
   * patch_parameter_constraints  AllowedPattern / AllowedValues / unknown parameter keys
   * patch_use_previous_value     UsePreviousValue on a parameter left at its default (was 500)
+  * patch_list_parameters        a list parameter left at its default is a list; DescribeStacks
+                                 shows list values comma-separated and NoEcho values as ****
 Stacks:
   * patch_novalue_in_lists       Ref AWS::NoValue inside a list drops the element (was None)
   * patch_stack_resources        List/DescribeStackResource(s): what the stack holds, nothing else
@@ -172,6 +174,48 @@ def patch_use_previous_value() -> None:
         return parameters
 
     CloudFormationBackend._resolve_update_parameters = _resolve_update_parameters
+
+
+def _is_list_type(value_type: str) -> bool:
+    return value_type == "CommaDelimitedList" or (value_type.startswith("List<") and "SSM" not in value_type)
+
+
+def patch_list_parameters() -> None:
+    """AWS (template Parameters section): a CommaDelimitedList or List<...> parameter's value is
+    a list of strings (numbers for List<Number>), whether passed or its Default, and Ref gives
+    that list; DescribeStacks shows each ParameterValue as passed, a list as its comma-separated
+    string, and "****" for a NoEcho parameter. moto split passed values only (a Default stayed
+    one string, so Ref gave a string and the same value compared unequal to the passed list),
+    showed a list as its Python repr (['a', 'b']) and compared NoEcho keys with values (so it
+    masked nothing)."""
+    orig_load = ResourceMap.load_parameters
+
+    def load_parameters(self: ResourceMap) -> None:
+        orig_load(self)
+        declared = self._template.get("Parameters", {}) if self._template else {}
+        for key, slot in declared.items():
+            value = self.resolved_parameters.get(key)
+            if _is_list_type(slot.get("Type", "String")) and isinstance(value, str):
+                items = value.split(",")
+                if slot["Type"] == "List<Number>":
+                    items = [float(i) if "." in i else int(i) for i in items]
+                self.resolved_parameters[key] = items
+                self._parsed_resources[key] = items
+
+    def parameter_list(self: Stack) -> list:
+        masked = set(self.resource_map.no_echo_parameter_keys)
+        masked |= {k for k, v in (self.template_dict.get("Parameters") or {}).items() if v.get("NoEcho")}
+        out = []
+        for key, value in self.resource_map.resolved_parameters.items():
+            if key in masked:
+                value = "****"
+            elif isinstance(value, list):
+                value = ",".join(str(v) for v in value)
+            out.append({"ParameterKey": key, "ParameterValue": value})
+        return out
+
+    ResourceMap.load_parameters = load_parameters
+    Stack.parameter_list = property(parameter_list)
 
 
 # --------------------------------------------------------------------------
@@ -778,6 +822,7 @@ def install() -> None:
     patch_template_body_size()
     patch_parameter_constraints()
     patch_use_previous_value()
+    patch_list_parameters()
     patch_novalue_in_lists()
     patch_stack_resources()
     patch_update_conditions()

@@ -5,7 +5,9 @@
 
 use aws_sdk_ec2::Client;
 use integration::lambda::{binary, sample_event, LambdaHarness};
-use integration::{records_of, scenario, Emulator, ASTRO, CUSTOMER, REGION, STRANGER};
+use std::time::Instant;
+
+use integration::{records_of, roles, scenario, stack, Emulator, ASTRO, CUSTOMER, STRANGER};
 use serde_json::Value;
 
 fn heading(text: &str) {
@@ -43,27 +45,15 @@ fn show_audit(lines: &[Value]) {
     }
 }
 
-async fn function_env(emulator: &Emulator, vars: &[(&str, &str)]) -> Vec<(String, String)> {
-    let creds = emulator.credentials(CUSTOMER).await;
-    let mut env: Vec<(String, String)> = vec![
-        ("AWS_ACCESS_KEY_ID".into(), creds.access_key_id().into()),
-        (
-            "AWS_SECRET_ACCESS_KEY".into(),
-            creds.secret_access_key().into(),
-        ),
-        (
-            "AWS_SESSION_TOKEN".into(),
-            creds.session_token().unwrap_or_default().into(),
-        ),
-        ("AWS_REGION".into(), REGION.into()),
-        ("AWS_ENDPOINT_URL".into(), emulator.endpoint.clone()),
-        ("METRICS_NAMESPACE".into(), "AstroHandshake".into()),
-    ];
-    env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    env
+/// What the peering demo leaves for the zones demo: the customer's VPC, Astro's, and the
+/// active peering between them.
+struct Peered {
+    customer_vpc: String,
+    astro_vpc: String,
+    pcx: String,
 }
 
-async fn peering_demo(emulator: &Emulator) {
+async fn peering_demo(emulator: &Emulator) -> Peered {
     heading("VPC peering: the networks");
     let customer = Client::new(&emulator.account(CUSTOMER).await);
     let astro = Client::new(&emulator.account(ASTRO).await);
@@ -78,6 +68,7 @@ async fn peering_demo(emulator: &Emulator) {
     println!("  stranger {STRANGER}: {stranger_vpc} 10.100.0.0/16 (not an Astro account)");
 
     heading("VPC peering: Astro and a stranger request peering");
+    let requested = Instant::now();
     let pcx = scenario::request_peering(&astro, &astro_vpc, &customer_vpc, CUSTOMER).await;
     let foreign =
         scenario::request_peering(&stranger, &stranger_vpc, &customer_vpc, CUSTOMER).await;
@@ -91,15 +82,16 @@ async fn peering_demo(emulator: &Emulator) {
     );
 
     heading("VPC peering: the peering function, invoked by the CloudTrail event, then the sweep");
-    let env = function_env(
-        emulator,
-        &[
-            ("ASTRO_ACCOUNT_IDS", ASTRO),
-            ("ASTRO_CIDRS", "10.100.0.0/16"),
-            ("ACCEPTER_VPC_IDS", &customer_vpc),
-        ],
-    )
-    .await;
+    let env = emulator
+        .function_env(
+            roles::PEERING,
+            &[
+                ("ASTRO_ACCOUNT_IDS", ASTRO),
+                ("ASTRO_CIDRS", "10.100.0.0/16"),
+                ("ACCEPTER_VPC_IDS", &customer_vpc),
+            ],
+        )
+        .await;
     let lambda = LambdaHarness::start(&binary("peering"), &env);
     let event = sample_event(
         "peering-create-cloudtrail.json",
@@ -107,6 +99,7 @@ async fn peering_demo(emulator: &Emulator) {
         &pcx,
     );
     lambda.invoke(&event).expect("peering function");
+    let connected = requested.elapsed();
     lambda
         .invoke(&sample_event("sweep-scheduled.json", "", ""))
         .expect("sweep");
@@ -145,6 +138,17 @@ async fn peering_demo(emulator: &Emulator) {
         "  replaying the event: {} new writes",
         writes_after - writes_before
     );
+    println!(
+        "  from Astro's request to accepted, routed and DNS on: {} ms through the CloudTrail event \
+         (the function starting here included); without the event, the sweep (rate(1 minute) by \
+         default) finds it within a minute",
+        connected.as_millis()
+    );
+    Peered {
+        customer_vpc,
+        astro_vpc,
+        pcx,
+    }
 }
 
 async fn transit_gateway_demo(emulator: &Emulator) {
@@ -168,18 +172,19 @@ async fn transit_gateway_demo(emulator: &Emulator) {
     println!("  {attachment} from {astro_vpc} 10.100.0.0/16");
 
     heading("Transit Gateway: the transit-gateway function, invoked by the CloudTrail event");
-    let env = function_env(
-        emulator,
-        &[
-            ("ASTRO_ACCOUNT_IDS", ASTRO),
-            ("ASTRO_CIDRS", "10.100.0.0/16"),
-            ("TRANSIT_GATEWAY_ID", &tgw),
-            ("TRANSIT_GATEWAY_ROUTE_TABLE_ID", &tgw_rtb),
-            ("TGW_SPOKE_VPC_IDS", &spoke_vpc),
-            ("RESOURCE_SHARE_ARN", &share_arn),
-        ],
-    )
-    .await;
+    let env = emulator
+        .function_env(
+            roles::TRANSIT_GATEWAY,
+            &[
+                ("ASTRO_ACCOUNT_IDS", ASTRO),
+                ("ASTRO_CIDRS", "10.100.0.0/16"),
+                ("TRANSIT_GATEWAY_ID", &tgw),
+                ("TRANSIT_GATEWAY_ROUTE_TABLE_ID", &tgw_rtb),
+                ("TGW_SPOKE_VPC_IDS", &spoke_vpc),
+                ("RESOURCE_SHARE_ARN", &share_arn),
+            ],
+        )
+        .await;
     let lambda = LambdaHarness::start(&binary("transit-gateway"), &env);
     let event = sample_event(
         "tgw-create-cloudtrail.json",
@@ -239,6 +244,165 @@ async fn transit_gateway_demo(emulator: &Emulator) {
     );
 }
 
+/// Zones: the customer's private zone, the Astro VPC of the active peering authorized on it,
+/// Astro associating its VPC, and the used authorization cleaned up.
+async fn zones_demo(emulator: &Emulator, peered: &Peered) {
+    heading("Private hosted zones: the customer's zone");
+    let customer = aws_sdk_route53::Client::new(&emulator.account(CUSTOMER).await);
+    let astro = aws_sdk_route53::Client::new(&emulator.account(ASTRO).await);
+    let zone = scenario::private_zone(&customer, "corp.example", &peered.customer_vpc).await;
+    println!(
+        "  {zone} corp.example, associated with {}; Astro's VPC {} reaches it through {}",
+        peered.customer_vpc, peered.astro_vpc, peered.pcx
+    );
+
+    heading("Private hosted zones: the zones function's sweep authorizes the Astro VPC");
+    let env = emulator
+        .function_env(
+            roles::ZONES,
+            &[
+                ("ASTRO_ACCOUNT_IDS", ASTRO),
+                ("ASTRO_CIDRS", "10.100.0.0/16"),
+                ("ACCEPTER_VPC_IDS", &peered.customer_vpc),
+                ("PRIVATE_HOSTED_ZONE_IDS", &zone),
+            ],
+        )
+        .await;
+    let lambda = LambdaHarness::start(&binary("zones"), &env);
+    let sweep = sample_event("sweep-scheduled.json", "", "");
+    lambda.invoke(&sweep).expect("zones function");
+    show_audit(&lambda.stdout_json());
+    let authorized = authorizations(&customer, &zone).await;
+    println!("  authorizations on {zone}: {}", authorized.join(", "));
+
+    heading("Private hosted zones: Astro associates its VPC; the next sweep cleans up");
+    astro
+        .associate_vpc_with_hosted_zone()
+        .hosted_zone_id(&zone)
+        .vpc(scenario::r53_vpc(&peered.astro_vpc))
+        .send()
+        .await
+        .expect("Astro's AssociateVPCWithHostedZone");
+    let before = lambda.stdout_json().len();
+    lambda.invoke(&sweep).expect("zones function");
+    show_audit(&lambda.stdout_json()[before..]);
+    let vpcs: Vec<String> = customer
+        .get_hosted_zone()
+        .id(&zone)
+        .send()
+        .await
+        .expect("GetHostedZone")
+        .vpcs()
+        .iter()
+        .filter_map(|v| v.vpc_id().map(String::from))
+        .collect();
+    println!("  {zone} VPCs: {}", vpcs.join(", "));
+    let left = authorizations(&customer, &zone).await;
+    println!(
+        "  authorizations on {zone}: {}",
+        if left.is_empty() {
+            "none".to_string()
+        } else {
+            left.join(", ")
+        }
+    );
+}
+
+async fn authorizations(r53: &aws_sdk_route53::Client, zone: &str) -> Vec<String> {
+    r53.list_vpc_association_authorizations()
+        .hosted_zone_id(zone)
+        .send()
+        .await
+        .expect("ListVPCAssociationAuthorizations")
+        .vpcs()
+        .iter()
+        .filter_map(|v| v.vpc_id().map(String::from))
+        .collect()
+}
+
+/// PeerRole: this project's stack with the temporary role, Astro's peering accepted, and the
+/// peer-role function removing the role through CloudFormation.
+async fn peer_role_demo(emulator: &Emulator) {
+    heading("PeerRole (Astro Hybrid): this project's stack, deployed with CreatePeerRole=true");
+    let deployed = stack::deploy(
+        emulator,
+        &[
+            ("CreatePeerRole", "true"),
+            ("PeerOwnerIds", ASTRO),
+            ("PeerRoleExternalId", ""),
+            ("PeerRoleExpiresAt", "2099-01-01T00:00:00Z"),
+        ],
+    );
+    let sdk = emulator.account(CUSTOMER).await;
+    let cfn = aws_sdk_cloudformation::Client::new(&sdk);
+    let resources = |cfn: aws_sdk_cloudformation::Client| async move {
+        cfn.list_stack_resources()
+            .stack_name("astro-handshake")
+            .send()
+            .await
+            .expect("ListStackResources")
+            .stack_resource_summaries()
+            .iter()
+            .filter(|r| r.logical_resource_id() == Some("PeerRole"))
+            .filter_map(|r| r.physical_resource_id().map(String::from))
+            .collect::<Vec<_>>()
+    };
+    println!(
+        "  stack {}: PeerRole {:?}",
+        deployed.name,
+        resources(cfn.clone()).await
+    );
+
+    heading("PeerRole: Astro's peering into the accepter VPC becomes active");
+    let accepter = deployed
+        .parameter("AccepterVpcIds")
+        .split(',')
+        .next()
+        .expect("an accepter VPC")
+        .to_string();
+    let astro = Client::new(&emulator.account(ASTRO).await);
+    let astro_vpc = scenario::vpc(&astro, "10.100.0.0/16").await;
+    let pcx = scenario::active_peering(&astro, &astro_vpc, &Client::new(&sdk), &accepter).await;
+    println!("  {pcx}: active");
+
+    heading("PeerRole: the peer-role function's sweep removes the role");
+    let env = emulator
+        .function_env(
+            roles::PEER_ROLE,
+            &[
+                ("STACK_NAME", &deployed.name),
+                ("PEER_OWNER_IDS", ASTRO),
+                ("PEER_ROLE_EXPIRES_AT", "2099-01-01T00:00:00Z"),
+                ("ACCEPTER_VPC_IDS", deployed.parameter("AccepterVpcIds")),
+            ],
+        )
+        .await;
+    let lambda = LambdaHarness::start(&binary("peer-role"), &env);
+    lambda
+        .invoke(&sample_event("sweep-scheduled.json", "", ""))
+        .expect("peer-role function");
+    show_audit(&lambda.stdout_json());
+    let status = cfn
+        .describe_stacks()
+        .stack_name(&deployed.name)
+        .send()
+        .await
+        .expect("DescribeStacks");
+    let s = &status.stacks()[0];
+    let flag = s
+        .parameters()
+        .iter()
+        .find(|p| p.parameter_key() == Some("CreatePeerRole"))
+        .and_then(|p| p.parameter_value())
+        .unwrap_or("?");
+    println!(
+        "  stack {}: {}, CreatePeerRole={flag}, PeerRole {:?}",
+        deployed.name,
+        s.stack_status().map(|x| x.as_str()).unwrap_or("?"),
+        resources(cfn.clone()).await
+    );
+}
+
 #[tokio::main]
 async fn main() {
     println!("astro-handshake demo: a local AWS emulator, Astro's account {ASTRO}, the customer's {CUSTOMER}");
@@ -247,7 +411,9 @@ async fn main() {
         "  emulator (moto server with the project's extensions) at {}",
         emulator.endpoint
     );
-    peering_demo(&emulator).await;
+    let peered = peering_demo(&emulator).await;
     transit_gateway_demo(&emulator).await;
+    zones_demo(&emulator, &peered).await;
+    peer_role_demo(&emulator).await;
     heading("done: the emulator and the functions are stopped");
 }

@@ -1,7 +1,9 @@
 //! EC2 Transit Gateway and RAM behind [`TgwPort`] and [`AttachmentReads`]; VPC routes
 //! through [`super::ec2::Ec2`].
 
-use aws_sdk_ec2::types::{DefaultRouteTableAssociationValue, Filter};
+use aws_sdk_ec2::types::{
+    AutoAcceptSharedAttachmentsValue, DefaultRouteTableAssociationValue, Filter,
+};
 use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType};
 
 use super::ec2::Ec2;
@@ -170,6 +172,9 @@ impl TgwPort for TgwAws {
                         })
                         .and_then(|o| o.association_default_route_table_id())
                         .map(String::from),
+                    auto_accept_shared_attachments: options
+                        .and_then(|o| o.auto_accept_shared_attachments())
+                        == Some(&AutoAcceptSharedAttachmentsValue::Enable),
                 }
             }))
     }

@@ -1,9 +1,12 @@
 //! The Transit Gateway function's configuration, read once at start-up.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use ipnet::Ipv4Net;
+
 use super::ShareExpectation;
+use crate::cidr;
 use crate::config::{Common, Reader, Source};
 use crate::engine::Settings;
 use crate::error::{Error, Result};
@@ -23,6 +26,9 @@ pub struct TgwConfig {
     pub spoke_vpc_ids: BTreeSet<String>,
     /// `ASTRO_VPC_IDS`: when set, the only VPCs whose attachments are accepted.
     pub astro_vpc_ids: BTreeSet<String>,
+    /// `ASTRO_VPC_CIDRS` (`VPC_ID:CIDR` pairs): several Astro clusters on one TGW, each routed
+    /// to its own CIDRs. Empty: every Astro attachment is routed to all of `ASTRO_CIDRS`.
+    pub astro_vpc_cidrs: BTreeMap<String, Vec<Ipv4Net>>,
     /// `ROUTE_TABLE_SELECTOR`, applied to each spoke VPC.
     pub route_tables: RouteTableSelector,
     /// `RESOURCE_SHARE_ARN` (the TGW share) and `RESOLVER_RULE_SHARE_ARN`: whose status each
@@ -35,11 +41,44 @@ pub struct TgwConfig {
     pub accept_wait: Duration,
 }
 
+/// `ASTRO_VPC_CIDRS`: each `VPC_ID:CIDR` pair checked, every CIDR inside one of `ASTRO_CIDRS`.
+fn astro_vpc_cidrs(r: &Reader, astro_cidrs: &[Ipv4Net]) -> Result<BTreeMap<String, Vec<Ipv4Net>>> {
+    let mut map: BTreeMap<String, Vec<Ipv4Net>> = BTreeMap::new();
+    for pair in r.list("ASTRO_VPC_CIDRS") {
+        let bad = |why: String| Error::Config(format!("ASTRO_VPC_CIDRS: `{pair}` {why}"));
+        let (vpc, text) = pair
+            .split_once(':')
+            .ok_or_else(|| bad("is not VPC_ID:CIDR".into()))?;
+        if !ids::is_vpc_id(vpc) {
+            return Err(bad(format!("names `{vpc}`, not a vpc- id")));
+        }
+        let net = cidr::parse(text).map_err(&bad)?;
+        if !astro_cidrs.iter().any(|astro| cidr::within(&net, astro)) {
+            return Err(bad("is not inside any of ASTRO_CIDRS".into()));
+        }
+        let cidrs = map.entry(vpc.to_string()).or_default();
+        if !cidrs.contains(&net) {
+            cidrs.push(net);
+        }
+    }
+    Ok(map)
+}
+
 fn is_share_arn(value: &str) -> bool {
     value.starts_with("arn:") && value.contains(":ram:") && value.contains(":resource-share/")
 }
 
 impl TgwConfig {
+    /// The Astro CIDRs an attachment from `vpc_id` is routed to: its own when
+    /// `ASTRO_VPC_CIDRS` maps VPCs (none for a VPC it does not list), else all of them.
+    pub fn astro_cidrs_of(&self, vpc_id: &str) -> &[Ipv4Net] {
+        if self.astro_vpc_cidrs.is_empty() {
+            &self.common.astro_cidrs
+        } else {
+            self.astro_vpc_cidrs.get(vpc_id).map_or(&[], Vec::as_slice)
+        }
+    }
+
     pub fn read(source: &dyn Source) -> Result<Self> {
         let r = Reader(source);
         let common = Common::read(&r)?;
@@ -75,8 +114,10 @@ impl TgwConfig {
                 shares.push(ShareExpectation { arn, must_hold });
             }
         }
+        let astro_vpc_cidrs = astro_vpc_cidrs(&r, &common.astro_cidrs)?;
         Ok(Self {
             common,
+            astro_vpc_cidrs,
             transit_gateway_id,
             route_table_id,
             spoke_vpc_ids: r.checked_list("TGW_SPOKE_VPC_IDS", "a vpc- id", ids::is_vpc_id)?,

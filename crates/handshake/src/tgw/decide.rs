@@ -7,7 +7,7 @@ use ipnet::Ipv4Net;
 use super::model::{
     back_route_table, AssociationState, Attachment, AttachmentState, Observation, ResourceShare,
     ShareAssociationStatus, ShareExpectation, ShareStatus, Surroundings, TgwAction, TgwRouteSpec,
-    TgwRouteTable, TgwRouteType,
+    TgwRouteTable, TgwRouteType, TransitGateway,
 };
 use super::TgwConfig;
 use crate::audit::Verdict;
@@ -325,7 +325,17 @@ fn routable_cidrs(
     findings: &mut Vec<Finding>,
 ) -> Vec<Ipv4Net> {
     let mut allowed: Vec<Ipv4Net> = Vec::new();
-    'cidrs: for net in &config.common.astro_cidrs {
+    let wanted = config.astro_cidrs_of(&a.vpc_id);
+    if wanted.is_empty() {
+        findings.push(finding(
+            FindingKind::CidrRefused,
+            format!(
+                "{} is not in AstroVpcCidrs: no Astro CIDR is known for it; not routed",
+                a.vpc_id
+            ),
+        ));
+    }
+    'cidrs: for net in wanted {
         if allowed.contains(net) {
             continue;
         }
@@ -374,6 +384,39 @@ fn routable_cidrs(
         allowed.push(*net);
     }
     allowed
+}
+
+/// The Transit Gateway itself, once per invocation: one that auto-accepts shared attachments
+/// lets any account it is shared with attach without validation, so it is a finding (counted
+/// as a conflict) until that option is disabled.
+pub fn tgw_check(tgw_id: &str, tgw: Option<&TransitGateway>) -> Check {
+    let (reason, findings) = match tgw {
+        None => (
+            "transit gateway not found".to_string(),
+            vec![finding(
+                FindingKind::Missing,
+                format!("TransitGatewayId {tgw_id} does not exist or is not visible"),
+            )],
+        ),
+        Some(t) if t.auto_accept_shared_attachments => (
+            "auto-accept shared attachments is enabled".to_string(),
+            vec![finding(
+                FindingKind::AutoAcceptsAttachments,
+                format!(
+                    "{tgw_id} accepts shared attachments by itself: any account it is shared with attaches without validation; disable AutoAcceptSharedAttachments"
+                ),
+            )],
+        ),
+        Some(_) => (
+            "auto-accept shared attachments is disabled".to_string(),
+            vec![],
+        ),
+    };
+    Check {
+        subject: tgw_id.to_string(),
+        reason: format!("transit gateway {tgw_id}: {reason}"),
+        findings,
+    }
 }
 
 /// The status of one RAM share: the Astro accounts must be associated principals, every
@@ -521,6 +564,7 @@ mod tests {
             transit_gateway: Some(TransitGateway {
                 id: TGW.into(),
                 default_association_route_table_id: Some("tgw-rtb-0000dddd".into()),
+                auto_accept_shared_attachments: false,
             }),
             route_table: Some(TgwRouteTable {
                 id: RTB.into(),
@@ -1018,5 +1062,100 @@ mod tests {
         );
         let missing = share_check(&cfg, &expected, None);
         assert_eq!(kinds(&missing.findings), [FindingKind::ShareNotAssociated]);
+    }
+
+    #[test]
+    fn several_clusters_each_get_their_own_cidrs() {
+        let base = [
+            ("ASTRO_CIDRS", "10.100.0.0/14"),
+            (
+                "ASTRO_VPC_CIDRS",
+                "vpc-0000a5a5:10.100.0.0/16,vpc-0000b5b5:10.102.0.0/16,vpc-0000b5b5:10.103.0.0/24",
+            ),
+        ];
+        let cfg = config(&base);
+        let tgw_routes = |vpc: &str| {
+            let mut obs = observation("available", "111111111111");
+            obs.attachment.vpc_id = vpc.into();
+            let d = decide(&cfg, &obs);
+            assert!(d.findings.is_empty(), "{vpc}: {:?}", d.findings);
+            d.plan
+                .iter()
+                .filter_map(|a| match a {
+                    TgwAction::CreateTgwRoute(r) => Some(r.destination.clone()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(tgw_routes("vpc-0000a5a5"), ["10.100.0.0/16"]);
+        assert_eq!(
+            tgw_routes("vpc-0000b5b5"),
+            ["10.102.0.0/16", "10.103.0.0/24"]
+        );
+
+        // A VPC the map does not list gets no routes, and a finding that says why.
+        let mut obs = observation("available", "111111111111");
+        obs.attachment.vpc_id = "vpc-0000c5c5".into();
+        let d = decide(&cfg, &obs);
+        assert!(d
+            .plan
+            .iter()
+            .all(|a| !matches!(a, TgwAction::CreateTgwRoute(_) | TgwAction::CreateRoute(_))));
+        assert_eq!(kinds(&d.findings), [FindingKind::CidrRefused]);
+        assert!(
+            d.findings[0].detail.contains("AstroVpcCidrs"),
+            "{:?}",
+            d.findings
+        );
+
+        // Empty: every attachment is routed to all of AstroCidrs, as before.
+        assert_eq!(config(&[]).astro_cidrs_of("vpc-0000c5c5").len(), 1);
+    }
+
+    #[test]
+    fn astro_vpc_cidrs_are_checked_at_start_up() {
+        let read = |value: &str| {
+            let vars = [
+                ("ASTRO_ACCOUNT_IDS", "111111111111"),
+                ("ASTRO_CIDRS", "10.100.0.0/16"),
+                ("TRANSIT_GATEWAY_ID", TGW),
+                ("ASTRO_VPC_CIDRS", value),
+            ];
+            let vars: &[(&str, &str)] = &vars;
+            TgwConfig::read(&vars)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        assert!(read("vpc-0000a5a5:10.100.4.0/24").is_ok());
+        for bad in [
+            "vpc-0000a5a5:10.200.0.0/16",
+            "vpc-0000a5a5",
+            "subnet-0000a5a5:10.100.0.0/16",
+            "vpc-0000a5a5:10.100.0.0/33",
+        ] {
+            let err = read(bad).unwrap_err();
+            assert!(err.contains("ASTRO_VPC_CIDRS"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn an_auto_accepting_tgw_is_a_finding_until_disabled() {
+        let mut tgw = TransitGateway {
+            id: TGW.into(),
+            default_association_route_table_id: None,
+            auto_accept_shared_attachments: true,
+        };
+        let check = tgw_check(TGW, Some(&tgw));
+        assert_eq!(
+            kinds(&check.findings),
+            [FindingKind::AutoAcceptsAttachments]
+        );
+        assert!(check.reason.contains("enabled"));
+        tgw.auto_accept_shared_attachments = false;
+        assert!(tgw_check(TGW, Some(&tgw)).findings.is_empty());
+        assert_eq!(
+            kinds(&tgw_check(TGW, None).findings),
+            [FindingKind::Missing]
+        );
     }
 }

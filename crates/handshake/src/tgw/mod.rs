@@ -7,7 +7,7 @@ mod decide;
 mod model;
 
 pub use config::TgwConfig;
-pub use decide::{decide, refusals, share_check, sweep_ids};
+pub use decide::{decide, refusals, share_check, sweep_ids, tgw_check};
 pub use model::{
     back_route_table, Association, AssociationState, Attachment, AttachmentState, Observation,
     ResourceShare, ShareAssociationStatus, ShareExpectation, ShareStatus, Spoke, Surroundings,
@@ -212,7 +212,9 @@ impl<P: TgwPort> Handshake for TgwHandshake<P> {
     }
 
     async fn checks(&self) -> Result<Vec<Check>> {
-        let mut checks = Vec::new();
+        let tgw_id = &self.config.transit_gateway_id;
+        let tgw = self.port.transit_gateway(tgw_id).await?;
+        let mut checks = vec![tgw_check(tgw_id, tgw.as_ref())];
         for expected in &self.config.shares {
             let share = self.port.resource_share(&expected.arn).await?;
             checks.push(share_check(&self.config, expected, share.as_ref()));

@@ -121,6 +121,8 @@ pub struct TransitGateway {
     pub id: String,
     /// `AssociationDefaultRouteTableId`, when `DefaultRouteTableAssociation` is enabled.
     pub default_association_route_table_id: Option<String>,
+    /// `AutoAcceptSharedAttachments` is enabled.
+    pub auto_accept_shared_attachments: bool,
 }
 
 /// One route of a TGW route table (`SearchTransitGatewayRoutes`).

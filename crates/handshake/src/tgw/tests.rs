@@ -26,6 +26,7 @@ struct World {
     spoke_tables: Vec<RouteTable>,
     share: Option<ResourceShare>,
     share_error: Option<Error>,
+    auto_accept: bool,
     writes: Vec<String>,
 }
 
@@ -73,6 +74,7 @@ impl Fake {
                 )],
             }),
             share_error: None,
+            auto_accept: false,
             writes: vec![],
         }))
     }
@@ -149,6 +151,7 @@ impl TgwPort for Fake {
         Ok(Some(TransitGateway {
             id: id.into(),
             default_association_route_table_id: None,
+            auto_accept_shared_attachments: self.0.lock().unwrap().auto_accept,
         }))
     }
     async fn tgw_route_table(&self, id: &str) -> Result<Option<TgwRouteTable>> {
@@ -247,11 +250,12 @@ async fn accepts_waits_for_available_converges_and_replays_without_writes() {
         ["accept", "associate", "create-tgw-route", "create-route"]
     );
     assert_eq!(out["reports"][0]["verdict"], "accept");
-    assert_eq!(out["checks"][0]["subject"], SHARE);
+    assert_eq!(out["checks"][0]["subject"], TGW);
+    assert_eq!(out["checks"][1]["subject"], SHARE);
     let statuses: Vec<_> = sink
         .records()
         .into_iter()
-        .filter(|r| r["record"] == "status")
+        .filter(|r| r["record"] == "status" && r["resourceId"] == SHARE)
         .collect();
     assert_eq!(statuses.len(), 1, "one share status per invocation");
     assert!(statuses[0]["reason"]
@@ -305,7 +309,7 @@ async fn share_not_associated_is_a_counted_finding_and_sweep_still_runs() {
     let out = out.unwrap();
     assert_eq!(kinds(&sink, "finding"), ["share-not-associated"]);
     assert_eq!(
-        out["checks"][0]["findings"][0]["kind"],
+        out["checks"][1]["findings"][0]["kind"],
         "share-not-associated"
     );
     assert_eq!(sink.metric_documents()[0]["Conflicts"], 1);
@@ -314,6 +318,25 @@ async fn share_not_associated_is_a_counted_finding_and_sweep_still_runs() {
         ["associate", "create-tgw-route", "create-route"],
         "the spoke's own attachment is not swept"
     );
+}
+
+#[tokio::test]
+async fn an_auto_accepting_tgw_is_counted_on_every_sweep_until_disabled() {
+    let h = handshake("available", &[]);
+    h.port.0.lock().unwrap().auto_accept = true;
+    for _ in 0..2 {
+        let (out, sink) = invoke(&h, json!({"sweep": true})).await;
+        let out = out.unwrap();
+        assert_eq!(
+            out["checks"][0]["findings"][0]["kind"],
+            "auto-accepts-attachments"
+        );
+        assert_eq!(kinds(&sink, "finding"), ["auto-accepts-attachments"]);
+        assert_eq!(sink.metric_documents()[0]["Conflicts"], 1);
+    }
+    h.port.0.lock().unwrap().auto_accept = false;
+    let (_, sink) = invoke(&h, json!({"sweep": true})).await;
+    assert_eq!(sink.metric_documents()[0]["Conflicts"], 0);
 }
 
 #[tokio::test]
