@@ -304,3 +304,23 @@ def test_resources_reading_a_replaced_resource_are_modified_dynamically(cfn):
         {"Target": {"Attribute": "Properties", "Name": "PolicyDocument", "RequiresRecreation": "Never"},
          "Evaluation": "Dynamic", "ChangeSource": "ResourceAttribute", "CausingEntity": "Queue.Arn"},
     ]
+
+
+def test_a_change_set_names_its_stack_by_name_or_by_id(cfn):
+    """CreateChangeSet's StackName is "the name or the unique ID of the stack"."""
+    create_stack(cfn, CreatePeerRole="true")
+    stack_id = stack_of(cfn)["StackId"]
+    remove_peer_role(cfn, stack=stack_id)
+    described = cfn.describe_change_set(StackName=stack_id, ChangeSetName="remove-peer-role")
+    assert described["StackId"] == stack_id
+    assert [c["ResourceChange"]["LogicalResourceId"] for c in described["Changes"]] == ["PeerRole"]
+    names = [s["ChangeSetName"] for s in cfn.list_change_sets(StackName=stack_id)["Summaries"]]
+    assert names == ["remove-peer-role"]
+
+
+def test_a_change_set_name_is_unique_per_stack(cfn):
+    create_stack(cfn, CreatePeerRole="true")
+    remove_peer_role(cfn)
+    with pytest.raises(ClientError) as e:
+        remove_peer_role(cfn)
+    assert error(e)[0] == "AlreadyExistsException"

@@ -37,10 +37,6 @@ NEEDED_WITHOUT_A_CALL = {
     "logs:CreateLogStream": "Lambda writes the function's logs to its log group with the execution role.",
     "logs:PutLogEvents": "Lambda writes the function's logs to its log group with the execution role.",
     "sqs:SendMessage": "Lambda sends a failed asynchronous invocation to the dead-letter queue with the execution role.",
-    ("PeerRoleFunctionRole", "cloudformation:CreateChangeSet"): (
-        "CloudFormation authorizes running the SAM transform of the stored template, on UpdateStack, "
-        "as CreateChangeSet on the transform's ARN."),
-    ("PeerRoleFunctionRole", "iam:GetRole"): "CloudFormation deletes the PeerRole with the caller's credentials (no service role).",
     ("PeerRoleFunctionRole", "iam:ListRolePolicies"): "The AWS::IAM::Role delete handler, run with the caller's credentials.",
     ("PeerRoleFunctionRole", "iam:ListAttachedRolePolicies"): "The AWS::IAM::Role delete handler, run with the caller's credentials.",
     ("PeerRoleFunctionRole", "iam:DeleteRolePolicy"): "The AWS::IAM::Role delete handler, run with the caller's credentials.",

@@ -127,6 +127,18 @@ impl Emulator {
     /// Temporary credentials for `role` in `account`, from STS AssumeRole as Lambda would hand
     /// them to a function; moto attributes every request signed with them to that account.
     pub async fn role_credentials(&self, account: &str, role: &str) -> Credentials {
+        self.assumed(&format!("arn:aws:iam::{account}:role/{role}"), role)
+            .await
+    }
+
+    /// An SDK configuration acting with the role `role_arn` (the vendor assuming the
+    /// customer's PeerRole, say).
+    pub async fn assume(&self, role_arn: &str) -> SdkConfig {
+        let credentials = self.assumed(role_arn, "astro-handshake-test").await;
+        self.config_with(credentials)
+    }
+
+    async fn assumed(&self, role_arn: &str, session: &str) -> Credentials {
         let bootstrap = aws_sdk_sts::Client::new(&self.config_with(Credentials::new(
             "test",
             "test",
@@ -136,8 +148,8 @@ impl Emulator {
         )));
         let out = bootstrap
             .assume_role()
-            .role_arn(format!("arn:aws:iam::{account}:role/{role}"))
-            .role_session_name(role)
+            .role_arn(role_arn)
+            .role_session_name(session)
             .send()
             .await
             .expect("AssumeRole on the emulator");

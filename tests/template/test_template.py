@@ -530,8 +530,9 @@ PEER_ROLE_DELETE_ACTIONS = [  # the delete handler of the AWS::IAM::Role resourc
 
 @pytest.mark.parametrize("overrides", [{}, PEER_ROLE, EVERYTHING], ids=["defaults", "peer-role", "everything"])
 def test_peer_role_function_updates_its_stack_without_a_service_role(overrides):
-    """No CloudFormation service role: UpdateStack runs with the function's credentials (a role
-    passed as RoleARN would stay the stack's role for the customer's next deploy)."""
+    """No CloudFormation service role: the change set runs with the function's credentials (a
+    role passed as RoleARN would stay the stack's role for the customer's next deploy); only
+    change sets of the function's own name are created, executed or deleted."""
     stack = Stack(overrides)
     assert "CloudFormationServiceRole" not in stack.template["Resources"]
     assert "CloudFormationServiceRoleArn" not in stack.template.get("Outputs", {})
@@ -543,23 +544,29 @@ def test_peer_role_function_updates_its_stack_without_a_service_role(overrides):
     doc = policy_of_role(stack, "PeerRoleFunctionRole")
     st = by_sid(doc)
     stack_arn = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK_NAME}/*"
-    update = st["UpdateThisStackWithoutServiceRole"]
-    assert actions_of(update) == ["cloudformation:UpdateStack"]
-    assert resources_of(update) == [stack_arn]
-    assert update["Condition"] == {"Null": {"cloudformation:RoleArn": "true"}}
+    own_change_sets = {"StringLike": {"cloudformation:ChangeSetName": "astro-handshake-remove-peer-role-*"}}
+    prepare = st["PrepareRemovalWithoutServiceRole"]
+    assert actions_of(prepare) == ["cloudformation:CreateChangeSet"]
+    assert resources_of(prepare) == [stack_arn]
+    assert prepare["Condition"] == {"Null": {"cloudformation:RoleArn": "true"}, **own_change_sets}
+    execute = st["ExecuteOrDiscardRemoval"]
+    assert sorted(actions_of(execute)) == ["cloudformation:DeleteChangeSet", "cloudformation:ExecuteChangeSet"]
+    assert resources_of(execute) == [stack_arn]
+    assert execute["Condition"] == own_change_sets
     assert resources_of(st["ReadThisStack"]) == [stack_arn]
     assert resources_of(st["RunSamTransform"]) == [
         f"arn:aws:cloudformation:{REGION}:aws:transform/Serverless-2016-10-31"]
     delete = st["DeletePeerRoleOnly"]
     assert sorted(actions_of(delete)) == PEER_ROLE_DELETE_ACTIONS
     assert resources_of(delete) == [peer_role_arn]
-    # IAM only on the PeerRole, and nothing that could create or widen a permission.
+    # IAM only on the PeerRole, and nothing that could create or widen a permission; no direct
+    # stack update at all.
     for s in statements(doc):
         for action in actions_of(s):
             if action.startswith("iam:"):
                 assert s is delete, (s["Sid"], action)
             assert not re.match(r"iam:(Create|Put|Attach|Update|PassRole|Tag|Untag)", action), action
-            assert not re.match(r"cloudformation:(CreateStack|DeleteStack|ExecuteChangeSet|SetStackPolicy)", action), action
+            assert not re.match(r"cloudformation:(CreateStack|DeleteStack|UpdateStack|SetStackPolicy)", action), action
 
 
 # --------------------------------------------------------------------------------------------

@@ -167,7 +167,7 @@ async fn an_idle_zones_sweep_reads_each_zone_and_the_astro_vpcs_once() {
 }
 
 #[tokio::test]
-async fn an_idle_peer_role_sweep_reads_the_stack_once() {
+async fn an_idle_peer_role_sweep_reads_the_stack_and_the_role_once() {
     let log = call_log("peer-role");
     let emulator = Emulator::start_recording(&log);
     let deployed = stack::deploy(&emulator, &[("CreatePeerRole", "false")]);
@@ -188,7 +188,7 @@ async fn an_idle_peer_role_sweep_reads_the_stack_once() {
         &settings,
         &log,
         roles::PEER_ROLE,
-        &[("cloudformation:DescribeStacks", 1)],
+        &[("cloudformation:DescribeStacks", 1), ("iam:GetRole", 1)],
     )
     .await;
 }

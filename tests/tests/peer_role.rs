@@ -3,9 +3,10 @@
 //! (`integration::stack`), an Astro peering made by the vendor account, and the customer side
 //! reconciled through the real SDK adapters with the peer-role function's own role.
 //!
-//! The emulator's CloudFormation follows AWS here (tests/emulator/astro_moto/cfn_ext.py): an
-//! UpdateStack that turns the PeerRole's condition false deletes the role and keeps every
-//! other resource. It does not evaluate IAM: the function's permissions are pinned in
+//! The emulator's CloudFormation follows AWS here (tests/emulator/astro_moto/cfn_ext.py and
+//! cfn_changesets_ext.py): a change set that turns the PeerRole's condition false lists one
+//! change, the role's removal, and executing it deletes the role and keeps every other
+//! resource. It does not evaluate IAM: the function's permissions are pinned in
 //! tests/template (the policy holds exactly the IAM::Role delete-handler permissions on the
 //! PeerRole's ARN and refuses any RoleARN) and by the action coverage test (tests/iam).
 
@@ -14,7 +15,10 @@ use std::collections::BTreeMap;
 use handshake::audit::MemorySink;
 use handshake::aws::cloudformation::CloudFormation;
 use handshake::aws::ec2::Ec2;
-use handshake::peer_role::{PeerRoleConfig, PeerRoleHandshake, PeerRolePort, StackUpdate};
+use handshake::peer_role::{
+    PeerRoleConfig, PeerRoleHandshake, PeerRolePort, StackUpdate, CAPABILITIES, CHANGE_SET_PREFIX,
+};
+use handshake::peering::{PeeringConfig, PeeringHandshake};
 use integration::lambda::{binary, sample_event, LambdaHarness};
 use integration::stack::{self, CustomerStack};
 use integration::{
@@ -151,6 +155,12 @@ impl World {
         parameters
     }
 
+    /// Whether IAM has the role `name`.
+    async fn role_exists(&self, name: &str) -> bool {
+        let iam = aws_sdk_iam::Client::new(&self.emulator.account(CUSTOMER).await);
+        iam.get_role().role_name(name).send().await.is_ok()
+    }
+
     /// The logical ids of the resources in the stack.
     async fn resources(&self) -> Vec<String> {
         self.cfn
@@ -178,6 +188,16 @@ fn decisions(sink: &MemorySink) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The removal's writes: the change set, then its execution.
+fn removed() -> Vec<(String, String)> {
+    [
+        ("prepare-peer-role-removal", "done"),
+        ("remove-peer-role", "done"),
+    ]
+    .map(|(a, o)| (a.to_string(), o.to_string()))
+    .to_vec()
+}
+
 fn sweep() -> Value {
     sample_event("peer-role-invoke.json", PLACEHOLDER, PLACEHOLDER)
 }
@@ -191,12 +211,8 @@ async fn active_astro_peering_removes_the_role_once() {
     assert!(before.iter().any(|r| r == "PeerRole"), "{before:?}");
 
     let (response, sink) = w.reconcile(w.config(LATER, &[]), &event).await;
-    assert_eq!(
-        actions(&sink),
-        vec![("remove-peer-role".to_string(), "done".to_string())],
-        "{response}"
-    );
-    // CloudFormation deleted the role, and only the role.
+    assert_eq!(actions(&sink), removed(), "{response}");
+    // CloudFormation deleted the role, and only the role; IAM agrees.
     let after = w.resources().await;
     let mut expected = before.clone();
     expected.retain(|r| r != "PeerRole");
@@ -210,16 +226,28 @@ async fn active_astro_peering_removes_the_role_once() {
         w.stack().await.stack_status().unwrap().as_str(),
         "UPDATE_COMPLETE"
     );
+    assert!(
+        !w.role_exists(&format!("{}-astro-peer-role", w.stack.name))
+            .await
+    );
     let decided = decisions(&sink);
     assert_eq!(decided[0].0, "accept");
     assert!(
-        decided[0].1.contains(&pcx) && decided[0].1.contains("is active"),
+        decided[0].1.contains(&pcx)
+            && decided[0].1.contains("is active")
+            && decided[0].1.contains("preparing"),
         "{}",
         decided[0].1
     );
-    // The next round of the same invocation sees the flag off: in sync.
-    assert_eq!(decided[1].0, "skip");
-    assert!(decided[1].1.contains("in sync"));
+    assert_eq!(decided[1].0, "accept");
+    assert!(
+        decided[1].1.contains("whose one change removes it"),
+        "{}",
+        decided[1].1
+    );
+    // The next round of the same invocation sees the flag off and IAM without the role.
+    assert_eq!(decided[2].0, "skip");
+    assert!(decided[2].1.contains("in sync"));
     let action = records_of(&sink.records(), "action")[0].clone();
     assert_eq!(action["handshake"], "peer-role");
     assert_eq!(action["resourceId"], pcx.as_str());
@@ -238,7 +266,7 @@ async fn active_astro_peering_removes_the_role_once() {
         "AstroHandshake"
     );
     assert_eq!(metric(&sink, "Failures"), 0);
-    assert_eq!(response["reports"][0]["actions"][0]["outcome"], "done");
+    assert_eq!(response["reports"][0]["actions"][1]["outcome"], "done");
 
     // Replays and sweeps afterwards write nothing.
     for event in [event, sweep()] {
@@ -256,10 +284,7 @@ async fn active_astro_peering_removes_the_role_once() {
 async fn the_end_of_the_time_box_alone_removes_the_role() {
     let w = World::new("true", EARLIER).await;
     let (_, sink) = w.reconcile(w.config(EARLIER, &[]), &sweep()).await;
-    assert_eq!(
-        actions(&sink),
-        vec![("remove-peer-role".to_string(), "done".to_string())]
-    );
+    assert_eq!(actions(&sink), removed());
     assert!(
         decisions(&sink)[0]
             .1
@@ -272,7 +297,7 @@ async fn the_end_of_the_time_box_alone_removes_the_role() {
     // The configured time alone is enough too (the stack's own value is later).
     let w = World::new("true", LATER).await;
     let (_, sink) = w.reconcile(w.config(EARLIER, &[]), &sweep()).await;
-    assert_eq!(actions(&sink).len(), 1);
+    assert_eq!(actions(&sink), removed());
     assert_eq!(w.parameters().await, w.expected("false"));
 }
 
@@ -330,19 +355,19 @@ async fn dry_run_plans_the_removal_and_changes_nothing() {
     let asked = sample_event("peer-role-invoke-dry-run.json", PLACEHOLDER, PLACEHOLDER);
     let (response, sink) = w.reconcile(w.config(EARLIER, &[]), &asked).await;
     assert_eq!(response["dryRun"], true);
-    assert_eq!(
-        actions(&sink),
-        vec![("remove-peer-role".to_string(), "planned".to_string())]
-    );
+    let planned = [
+        ("prepare-peer-role-removal", "planned"),
+        ("remove-peer-role", "planned"),
+    ]
+    .map(|(a, o)| (a.to_string(), o.to_string()))
+    .to_vec();
+    assert_eq!(actions(&sink), planned);
     assert_eq!(w.parameters().await, w.expected("true"));
 
     let (_, sink) = w
         .reconcile(w.config(EARLIER, &[("DRY_RUN", "true")]), &sweep())
         .await;
-    assert_eq!(
-        actions(&sink),
-        vec![("remove-peer-role".to_string(), "planned".to_string())]
-    );
+    assert_eq!(actions(&sink), planned);
     assert!(records_of(&sink.records(), "action")[0]["dryRun"]
         .as_bool()
         .unwrap());
@@ -351,11 +376,12 @@ async fn dry_run_plans_the_removal_and_changes_nothing() {
 }
 
 #[tokio::test]
-async fn no_updates_to_be_performed_counts_as_done() {
-    let w = World::new("false", LATER).await;
-    let stack = w.stack().await;
+async fn the_change_set_calls_treat_already_so_as_done() {
+    let w = World::new("true", LATER).await;
+    let port = CloudFormation::from_sdk(&w.function);
     let update = StackUpdate {
-        stack: stack.stack_id().unwrap().to_string(),
+        stack: w.stack.id.clone(),
+        change_set: format!("{CHANGE_SET_PREFIX}test"),
         set: vec![("CreatePeerRole".into(), "false".into())],
         keep: w
             .stack
@@ -364,19 +390,226 @@ async fn no_updates_to_be_performed_counts_as_done() {
             .filter(|k| *k != "CreatePeerRole")
             .cloned()
             .collect(),
-        capabilities: vec![
-            "CAPABILITY_IAM".into(),
-            "CAPABILITY_NAMED_IAM".into(),
-            "CAPABILITY_AUTO_EXPAND".into(),
-        ],
-        client_request_token: None,
+        capabilities: CAPABILITIES.map(String::from).to_vec(),
     };
-    let written = CloudFormation::from_sdk(&w.function)
-        .update(&update)
+    assert!(
+        !port
+            .create_change_set(&update)
+            .await
+            .expect("created")
+            .already_done
+    );
+    assert!(
+        port.create_change_set(&update)
+            .await
+            .expect("again")
+            .already_done
+    );
+    let cs = port
+        .change_set(&w.stack.id)
         .await
-        .expect("already done, not an error");
-    assert!(written.already_done);
-    assert_eq!(w.parameters().await, w.expected("false"));
+        .expect("described")
+        .expect("this project's change set");
+    assert_eq!(cs.name, update.change_set);
+    assert!(cs.only_removes_the_peer_role(), "{:?}", cs.changes);
+    let delete = || port.delete_change_set(&w.stack.id, &update.change_set);
+    assert!(!delete().await.expect("deleted").already_done);
+    // AWS answers a delete of a change set that is gone with success (or ChangeSetNotFound,
+    // which the adapter maps to already done): never a failure.
+    delete().await.expect("deleting it again is not an error");
+    assert_eq!(port.change_set(&w.stack.id).await.expect("listed"), None);
+    assert_eq!(w.parameters().await, w.expected("true"), "nothing executed");
+}
+
+/// A change set that would change more than the PeerRole is never executed: here a
+/// stack (not template.yaml) whose queue depends on `CreatePeerRole` too.
+#[tokio::test]
+async fn a_change_set_that_would_change_more_is_never_executed_and_alarmed() {
+    let emulator = Emulator::start();
+    let customer = emulator.account(CUSTOMER).await;
+    let cfn = aws_sdk_cloudformation::Client::new(&customer);
+    let template = json!({
+        "Parameters": {
+            "CreatePeerRole": {"Type": "String", "Default": "false"},
+            "AccepterVpcIds": {"Type": "String"}
+        },
+        "Conditions": {"PeerRoleEnabled": {"Fn::Equals": [{"Ref": "CreatePeerRole"}, "true"]}},
+        "Resources": {
+            "PeerRole": {
+                "Type": "AWS::IAM::Role",
+                "Condition": "PeerRoleEnabled",
+                "Properties": {
+                    "RoleName": {"Fn::Sub": "${AWS::StackName}-astro-peer-role"},
+                    "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": []}
+                }
+            },
+            "Queue": {
+                "Type": "AWS::SQS::Queue",
+                "Properties": {"VisibilityTimeout": {"Fn::If": ["PeerRoleEnabled", 60, 30]}}
+            }
+        }
+    });
+    let vendor = aws_sdk_ec2::Client::new(&emulator.account(ASTRO).await);
+    let customer_ec2 = aws_sdk_ec2::Client::new(&customer);
+    let vpc = scenario::vpc(&customer_ec2, "10.0.0.0/16").await;
+    let param = |k: &str, v: &str| {
+        aws_sdk_cloudformation::types::Parameter::builder()
+            .parameter_key(k)
+            .parameter_value(v)
+            .build()
+    };
+    cfn.create_stack()
+        .stack_name("astro-handshake")
+        .template_body(template.to_string())
+        .parameters(param("CreatePeerRole", "true"))
+        .parameters(param("AccepterVpcIds", &vpc))
+        .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
+        .send()
+        .await
+        .expect("CreateStack");
+    let vendor_vpc = scenario::vpc(&vendor, "10.100.0.0/16").await;
+    scenario::active_peering(&vendor, &vendor_vpc, &customer_ec2, &vpc).await;
+    let config = integration::config(
+        PeerRoleConfig::read,
+        &[
+            ("STACK_NAME", "astro-handshake"),
+            ("PEER_OWNER_IDS", ASTRO),
+            ("ACCEPTER_VPC_IDS", &vpc),
+        ],
+        &[],
+    );
+    let settings = config.settings();
+    let function = emulator.function(roles::PEER_ROLE).await;
+    let h = PeerRoleHandshake::new(
+        CloudFormation::from_sdk(&function),
+        Ec2::from_sdk(&function),
+        config,
+    );
+
+    // Prepared, found to change more than the PeerRole, and deleted unexecuted.
+    let refused = [
+        ("prepare-peer-role-removal".to_string(), "done".to_string()),
+        ("discard-change-set".to_string(), "done".to_string()),
+    ];
+    let (response, sink) = integration::invoke(&h, &settings, &sweep()).await;
+    assert_eq!(actions(&sink), refused, "{response}");
+    let found = integration::findings(&sink);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "unexpected-change");
+    assert!(found[0].1.contains("Modify Queue"), "{found:?}");
+    assert_eq!(metric(&sink, "Conflicts"), 1);
+    assert_eq!(metric(&sink, "Failures"), 0);
+
+    // The next sweep checks afresh and alarms again; nothing ever reaches the stack.
+    let (_, again) = integration::invoke(&h, &settings, &sweep()).await;
+    assert_eq!(actions(&again), refused);
+    assert_eq!(metric(&again, "Conflicts"), 1);
+    let stack = &cfn
+        .describe_stacks()
+        .stack_name("astro-handshake")
+        .send()
+        .await
+        .expect("DescribeStacks")
+        .stacks()[0]
+        .clone();
+    assert_eq!(
+        stack.stack_status().map(|s| s.as_str()),
+        Some("CREATE_COMPLETE")
+    );
+    let listed = cfn
+        .list_change_sets()
+        .stack_name("astro-handshake")
+        .send()
+        .await
+        .expect("ListChangeSets");
+    assert!(
+        listed.summaries().is_empty(),
+        "no change set left for anyone to execute: {:?}",
+        listed.summaries()
+    );
+}
+
+/// A stack without the PeerRole, while IAM still has a role of its name: a finding on every
+/// sweep (found through IAM's GetRole, which the function checks the removal with).
+#[tokio::test]
+async fn a_peer_role_iam_still_has_is_a_finding() {
+    let w = World::new("false", "").await;
+    let iam = aws_sdk_iam::Client::new(&w.emulator.account(CUSTOMER).await);
+    iam.create_role()
+        .role_name(format!("{}-astro-peer-role", w.stack.name))
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+        .send()
+        .await
+        .expect("CreateRole");
+    let (_, sink) = w
+        .reconcile(w.config("", &[("PEER_OWNER_IDS", "")]), &sweep())
+        .await;
+    assert!(actions(&sink).is_empty());
+    let found = integration::findings(&sink);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "role-still-present");
+    assert_eq!(metric(&sink, "Conflicts"), 1);
+}
+
+/// How Astro uses the PeerRole with CloudFormation's PeerRoleArn: its automation assumes the
+/// role (no external id) and accepts the peering itself. The peering function then finds an
+/// already active peering and converges the tag, the routes and accepter DNS on it.
+#[tokio::test]
+async fn astro_accepts_with_the_peer_role_and_the_peering_function_converges() {
+    let w = World::new("true", LATER).await;
+    let role_arn = format!(
+        "arn:aws:iam::{CUSTOMER}:role/{}-astro-peer-role",
+        w.stack.name
+    );
+    assert!(
+        w.role_exists(&format!("{}-astro-peer-role", w.stack.name))
+            .await
+    );
+    let as_peer_role = w.emulator.assume(&role_arn).await;
+    let pcx = scenario::request_peering(&w.vendor, &w.vendor_vpc, &w.customer_vpc, CUSTOMER).await;
+    aws_sdk_ec2::Client::new(&as_peer_role)
+        .accept_vpc_peering_connection()
+        .vpc_peering_connection_id(&pcx)
+        .send()
+        .await
+        .expect("Astro accepts through the PeerRole");
+    assert_eq!(scenario::peering_status(&w.customer, &pcx).await, "active");
+
+    let base = [
+        ("ASTRO_ACCOUNT_IDS", ASTRO),
+        ("ASTRO_CIDRS", "10.100.0.0/16"),
+        ("ACCEPTER_VPC_IDS", w.stack.parameter("AccepterVpcIds")),
+    ];
+    let config = integration::config(PeeringConfig::read, &base, &[]);
+    let settings = config.settings();
+    let peering = PeeringHandshake {
+        port: Ec2::from_sdk(&w.emulator.function(roles::PEERING).await),
+        config,
+    };
+    let event = sample_event("peering-accept-cloudtrail.json", PLACEHOLDER, &pcx);
+    let (response, sink) = integration::invoke(&peering, &settings, &event).await;
+    assert_eq!(response["reports"][0]["verdict"], "accept", "{response}");
+    let names: Vec<String> = actions(&sink).into_iter().map(|(a, _)| a).collect();
+    assert!(!names.contains(&"accept-peering".to_string()), "{names:?}");
+    assert!(names.contains(&"tag-peering".to_string()), "{names:?}");
+    assert!(names.contains(&"create-route".to_string()), "{names:?}");
+    assert!(
+        names.contains(&"enable-accepter-dns-resolution".to_string()),
+        "{names:?}"
+    );
+    assert_eq!(
+        scenario::accepter_dns(&scenario::peering(&w.customer, &pcx).await),
+        Some(true)
+    );
+    assert!(
+        scenario::has_route(
+            &w.customer,
+            &scenario::main_route_table(&w.customer, &w.customer_vpc).await,
+            "10.100.0.0/16",
+            &pcx
+        )
+        .await
+    );
 }
 
 #[tokio::test]
@@ -436,11 +669,11 @@ async fn the_peer_role_binary_removes_the_role_through_the_lambda_runtime() {
         .expect("invocation answers");
     assert_eq!(response["handshake"], "peer-role", "{response}");
     assert_eq!(
-        response["reports"][0]["actions"][0]["action"], "remove-peer-role",
+        response["reports"][0]["actions"][1]["action"], "remove-peer-role",
         "{response}"
     );
     assert_eq!(
-        response["reports"][0]["actions"][0]["outcome"], "done",
+        response["reports"][0]["actions"][1]["outcome"], "done",
         "{response}"
     );
     assert_eq!(w.parameters().await, w.expected("false"));
@@ -459,7 +692,7 @@ async fn the_peer_role_binary_removes_the_role_through_the_lambda_runtime() {
     assert!(audit.iter().all(|r| r["handshake"] == "peer-role"));
     assert_eq!(
         audit.iter().filter(|r| r["record"] == "action").count(),
-        1,
+        2,
         "{printed:?}"
     );
     let emf: Vec<&Value> = printed.iter().filter(|l| l.get("_aws").is_some()).collect();

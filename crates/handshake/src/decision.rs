@@ -41,6 +41,9 @@ pub struct Decision<A> {
     pub findings: Vec<Finding>,
     /// The resource is moving between states: observe again shortly.
     pub settling: bool,
+    /// The plan is the last this invocation makes for the resource: it cleans up after a
+    /// refusal, and looking again at once would only start over. The next sweep looks afresh.
+    pub last_round: bool,
 }
 
 /// The state of a request the customer side accepts or refuses (a peering, an attachment).
@@ -99,6 +102,7 @@ impl<A> Decision<A> {
             deferred: Vec::new(),
             findings: Vec::new(),
             settling: false,
+            last_round: false,
         }
     }
 

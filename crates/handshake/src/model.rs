@@ -173,6 +173,15 @@ pub enum FindingKind {
     /// The Transit Gateway accepts shared attachments by itself: any account it is shared
     /// with attaches without validation.
     AutoAcceptsAttachments,
+    /// A change set to remove the PeerRole would change something else: not executed.
+    UnexpectedChange,
+    /// The stack runs with a CloudFormation service role: its update would act with that
+    /// role's power, so the PeerRole is not removed by this project.
+    StackServiceRole,
+    /// The stack's last update rolled back.
+    RolledBack,
+    /// The stack has no PeerRole, yet IAM still has the role.
+    RoleStillPresent,
 }
 
 /// Plans the routes still missing: for every selected table and every CIDR, a route to

@@ -292,6 +292,12 @@ def _change(action: str, lid: str, rtype: str, physical: Any = None, replacement
     return rc
 
 
+def _stack_name_of(backend: Any, name_or_id: str) -> str:
+    """A stack's name, given its name or its ARN (a live stack's)."""
+    stack = backend.stacks.get(name_or_id)
+    return stack.name if stack is not None else name_or_id
+
+
 def find_change_set(backend: Any, name_or_arn: str, stack_name: str | None) -> Any:
     """The change set with that ARN, or that name on that stack (DescribeChangeSet /
     ExecuteChangeSet / DeleteChangeSet: StackName is needed when ChangeSetName is a name)."""
@@ -387,6 +393,18 @@ def patch_create() -> None:
             _CREATE_CHANGE_SET.reset(token)
 
     def create_change_set(self: Any, *args: Any, **kwargs: Any) -> tuple:
+        # AWS: StackName is "the name or the unique ID of the stack"; moto matched names only.
+        if "stack_name" in kwargs:
+            kwargs["stack_name"] = _stack_name_of(self, kwargs["stack_name"])
+        elif args:
+            args = (_stack_name_of(self, args[0]), *args[1:])
+        # AWS: a change set name is unique per stack (AlreadyExistsException).
+        stack_name = kwargs.get("stack_name", args[0] if args else None)
+        name = kwargs.get("change_set_name", args[1] if len(args) > 1 else None)
+        if any(cs.change_set_name == name and cs.stack_name == stack_name for cs in self.change_sets.values()):
+            from moto.cloudformation.exceptions import AlreadyExistsException
+
+            raise AlreadyExistsException(f"ChangeSet {name} already exists")
         change_set_id, stack_id = orig_backend(self, *args, **kwargs)
         change_set = self.change_sets[change_set_id]
         change_set.capabilities = _CREATE_CHANGE_SET.get() or []

@@ -115,61 +115,29 @@ fn describe(err: &dyn std::error::Error) -> String {
     text
 }
 
-/// Which error answers mean that a write was made before (by an earlier run, a replay, a
-/// concurrent instance): the write is then `already_done`, not failed.
-pub(crate) enum AlreadyDone<'a> {
-    /// Any of these error codes (`RouteAlreadyExists`).
-    Codes(&'a [&'a str]),
-    /// An answer only its code and message together tell (CloudFormation's
-    /// `ValidationError: No updates are to be performed`).
-    Answer(fn(Option<&str>, Option<&str>) -> bool),
-}
-
-impl<'a, const N: usize> From<&'a [&'a str; N]> for AlreadyDone<'a> {
-    fn from(codes: &'a [&'a str; N]) -> Self {
-        Self::Codes(codes)
-    }
-}
-
-impl AlreadyDone<'_> {
-    fn matches(&self, code: Option<&str>, message: Option<&str>) -> bool {
-        match self {
-            Self::Codes(codes) => code.is_some_and(|c| codes.contains(&c)),
-            Self::Answer(is) => is(code, message),
-        }
-    }
-}
-
 /// The one way a write's result becomes a [`Written`]: AWS's request id on success;
-/// `already_done` when AWS answers that it was done before; any other error classified.
-pub(crate) fn write_outcome<'a, O, E>(
+/// `already_done` when AWS answers one of `done_codes` (the write was made before, by an
+/// earlier run, a replay or a concurrent instance: `RouteAlreadyExists`); any other error
+/// classified.
+pub(crate) fn write_outcome<O, E>(
     operation: &'static str,
     result: std::result::Result<O, SdkError<E, HttpResponse>>,
-    already: impl Into<AlreadyDone<'a>>,
+    done_codes: &[&str],
 ) -> crate::error::Result<Written>
 where
     O: RequestId,
     E: ProvideErrorMetadata + RequestId + std::error::Error + Send + Sync + 'static,
 {
-    let already = already.into();
     match result {
         Ok(output) => Ok(Written {
             request_id: output.request_id().map(String::from),
             already_done: false,
         }),
-        Err(e) if already.matches(code_of(&e), message_of(&e)) => Ok(Written {
+        Err(e) if code_of(&e).is_some_and(|code| done_codes.contains(&code)) => Ok(Written {
             request_id: None,
             already_done: true,
         }),
         Err(e) => Err(classify(operation, e)),
-    }
-}
-
-/// The message of an SDK error, if AWS answered with one.
-fn message_of<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Option<&str> {
-    match err {
-        SdkError::ServiceError(s) => s.err().message(),
-        _ => None,
     }
 }
 

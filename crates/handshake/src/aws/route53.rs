@@ -13,7 +13,7 @@ use aws_sdk_route53::Client;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use super::{classify, code_of, write_outcome, AlreadyDone};
+use super::{classify, code_of, write_outcome};
 use crate::decision::Written;
 use crate::error::Result;
 use crate::ids::bare_zone_id;
@@ -182,11 +182,7 @@ impl ZonesPort for Route53 {
         {
             already = &["ConflictingDomainExists"];
         }
-        write_outcome(
-            "AssociateVPCWithHostedZone",
-            result,
-            AlreadyDone::Codes(already),
-        )
+        write_outcome("AssociateVPCWithHostedZone", result, already)
     }
 
     async fn zones_of_vpc(&self, v: &VpcRef) -> Result<Vec<ZoneSummary>> {

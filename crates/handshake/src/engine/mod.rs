@@ -82,6 +82,8 @@ impl Default for Settings {
 enum Step {
     /// Execute the plan, then look again.
     Act,
+    /// Execute the plan, then stop: it ends this invocation's work on the resource.
+    ActLast,
     /// Nothing to write while the resource moves between states: wait, then look again.
     Wait,
     /// This invocation is done with the resource.
@@ -104,6 +106,7 @@ enum Stop {
 fn next_step<A>(decision: &Decision<A>, dry_run: bool, plans_left: usize, can_wait: bool) -> Step {
     match (decision.plan.is_empty(), decision.settling) {
         _ if dry_run => Step::Stop(Stop::DryRun),
+        (false, _) if plans_left > 0 && decision.last_round => Step::ActLast,
         (false, _) if plans_left > 0 => Step::Act,
         (false, _) => Step::Stop(Stop::GaveUp),
         (true, true) if can_wait => Step::Wait,
@@ -153,9 +156,10 @@ pub async fn reconcile<H: Handshake>(
 
         let can_wait = Instant::now() + settings.poll_interval < deadline;
         match next_step(&decision, settings.dry_run, plans_left, can_wait) {
-            Step::Act => {
+            step @ (Step::Act | Step::ActLast) => {
                 plans_left -= 1;
-                if !execute(h, &decision, id, settings, rec, &mut report).await {
+                let written = execute(h, &decision, id, settings, rec, &mut report).await;
+                if !written || step == Step::ActLast {
                     finish(&mut report, &decision, id, rec);
                     return report;
                 }

@@ -46,6 +46,12 @@ fn exit_logic() {
             "plan {plan:?}, settling {settling}, dry run {dry_run}, {left} left, can wait {can_wait}"
         );
     }
+    // A last round: written, then done with the resource; a dry run still only plans it.
+    let mut last = decision(&["w"], false);
+    last.last_round = true;
+    assert_eq!(next_step(&last, false, 1, true), Step::ActLast);
+    assert_eq!(next_step(&last, false, 0, true), Step::Stop(Stop::GaveUp));
+    assert_eq!(next_step(&last, true, 1, true), Step::Stop(Stop::DryRun));
 }
 
 impl Action for &'static str {
@@ -145,6 +151,33 @@ async fn a_plan_that_never_takes_effect_gives_up_after_max_rounds() {
         .filter(|r| r["record"] == "decision")
         .count();
     assert_eq!(decisions, 4, "three plans executed, a fourth still planned");
+}
+
+#[tokio::test]
+async fn a_last_round_is_written_once_and_not_looked_at_again() {
+    let mut last = decision(&["w"], false);
+    last.last_round = true;
+    last.verdict = Verdict::Ignore;
+    last.findings.push(crate::model::Finding {
+        kind: crate::model::FindingKind::UnexpectedChange,
+        detail: "refused".into(),
+    });
+    let h = Scripted::new(vec![decision(&["w"], false), last]);
+    let (report, sink) = reconcile_once(&h, &fast(5, Duration::from_secs(5))).await;
+    assert_eq!(h.writes.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        h.looks.load(Ordering::SeqCst),
+        2,
+        "no look after the last round"
+    );
+    assert_eq!(report.verdict, Verdict::Ignore);
+    assert_eq!(report.counters.failures, 0);
+    let findings = sink
+        .records()
+        .iter()
+        .filter(|r| r["record"] == "finding")
+        .count();
+    assert_eq!(findings, 1, "the last decision's findings are recorded");
 }
 
 #[tokio::test]

@@ -3,14 +3,18 @@
 use aws_smithy_types::DateTime;
 
 use super::model::{
-    format_time, parse_time, Observation, PeerRoleAction, Stack, StackStatus, StackStatusClass,
-    StackUpdate, CAPABILITIES, CREATE_PEER_ROLE, EXPIRES_PARAMETER,
+    format_time, parse_time, peer_role_name, ChangeSetStatus, ExecutionStatus, Observation,
+    PeerRoleAction, Stack, StackStatus, StackStatusClass, StackUpdate, CAPABILITIES,
+    CHANGE_SET_PREFIX, CREATE_PEER_ROLE, EXPIRES_PARAMETER,
 };
 use super::PeerRoleConfig;
 use crate::audit::Verdict;
 use crate::decision::Decision;
 use crate::model::{Finding, FindingKind};
 use crate::peering::{Peering, PeeringState};
+
+/// After an update of the stack rolled back, how long the removal waits before trying again.
+pub const ROLLBACK_BACKOFF_SECS: i64 = 3600;
 
 /// The end of the time box: the earlier of `PEER_ROLE_EXPIRES_AT` and the stack's
 /// `PeerRoleExpiresAt` parameter (the value the trust policy holds), when either is set.
@@ -69,6 +73,19 @@ pub fn decide(config: &PeerRoleConfig, o: &Observation) -> Decision<PeerRoleActi
         );
     };
     if flag != "true" {
+        if o.role_exists == Some(true) {
+            let role = peer_role_name(&stack.name);
+            let mut d = Decision::new(
+                Verdict::Ignore,
+                format!("{CREATE_PEER_ROLE}={flag} on stack {}, yet role {role} still exists; left to a person", stack.name),
+                None,
+            );
+            d.findings.push(finding(
+                FindingKind::RoleStillPresent,
+                format!("stack {} has no PeerRole, but IAM still has {role}: delete it, or find out who made it", stack.name),
+            ));
+            return d;
+        }
         return Decision::new(
             Verdict::Skip,
             format!(
@@ -97,35 +114,180 @@ pub fn decide(config: &PeerRoleConfig, o: &Observation) -> Decision<PeerRoleActi
     } else {
         return keep(config, o, expiry);
     };
+    remove(stack, o, &why, requester)
+}
 
+/// The PeerRole is to go: through a change set of this project's, executed only when its one
+/// change removes the role, and never through a stack service role.
+fn remove(
+    stack: &Stack,
+    o: &Observation,
+    why: &str,
+    requester: Option<String>,
+) -> Decision<PeerRoleAction> {
     let say = |verdict, reason: String| Decision::new(verdict, reason, requester.clone());
+    let refuse = |reason: String, kind: FindingKind, detail: String| {
+        let mut d = say(Verdict::Ignore, reason);
+        d.findings.push(finding(kind, detail));
+        d
+    };
+    let name = &stack.name;
+    if let Some(role) = &stack.role_arn {
+        return refuse(
+            format!("{why}, but stack {name} runs with the service role {role}; not removed here"),
+            FindingKind::StackServiceRole,
+            format!("stack {name} has the service role {role}: CloudFormation would remove the PeerRole with that role's power; deploy the stack with {CREATE_PEER_ROLE}=false instead"),
+        );
+    }
     match stack.status.class() {
-        StackStatusClass::InProgress => say(
-            Verdict::Wait,
-            format!("{why}, but stack {} is {}; the PeerRole is removed on a later sweep", stack.name, stack.status),
-        ),
-        StackStatusClass::Stuck => say(
-            Verdict::Ignore,
-            format!(
-                "{why}, but stack {} is {} and cannot be updated; fix the stack, then deploy it with {CREATE_PEER_ROLE}=false",
-                stack.name, stack.status
-            ),
-        ),
-        StackStatusClass::Updatable => {
-            let mut reason = format!(
-                "{why}; removing the PeerRole: UpdateStack {} with {CREATE_PEER_ROLE}=false, previous template and values",
-                stack.name
+        StackStatusClass::InProgress => {
+            let mut d = say(
+                Verdict::Wait,
+                format!("{why}, but stack {name} is {}; waiting for it", stack.status),
             );
-            if stack.status == StackStatus::UpdateRollbackComplete {
-                reason.push_str(" (the stack's last update rolled back; trying again)");
-            }
-            if let Some(role) = &stack.role_arn {
-                reason.push_str(&format!("; CloudFormation runs it as the stack's service role {role}"));
-            }
-            let mut d = say(Verdict::Accept, reason);
-            d.plan.push(PeerRoleAction::RemovePeerRole(removal(stack)));
+            // This project's own removal finishes within moments; anyone else's update is
+            // left to a later sweep.
+            d.settling = o.change_set.is_some();
+            return d;
+        }
+        StackStatusClass::Stuck => {
+            return say(
+                Verdict::Ignore,
+                format!(
+                    "{why}, but stack {name} is {} and cannot be updated; fix the stack, then deploy it with {CREATE_PEER_ROLE}=false",
+                    stack.status
+                ),
+            )
+        }
+        StackStatusClass::Updatable => {}
+    }
+    if stack.status == StackStatus::UpdateRollbackComplete {
+        let retry = stack.changed_at.map(|at| at.secs() + ROLLBACK_BACKOFF_SECS);
+        if let Some(at) = retry.filter(|at| o.now.secs() < *at) {
+            let at = format_time(&DateTime::from_secs(at));
+            let mut d = say(
+                Verdict::Wait,
+                format!("{why}, but the last update of stack {name} rolled back; trying again after {at}"),
+            );
+            d.findings.push(finding(
+                FindingKind::RolledBack,
+                format!("the last update of stack {name} rolled back; the PeerRole's removal waits until {at}"),
+            ));
+            return d;
+        }
+    }
+    let update = removal(stack);
+    let stack_id = stack_ref(stack);
+    let Some(cs) = &o.change_set else {
+        let mut d = say(
+            Verdict::Accept,
+            format!(
+                "{why}; preparing the PeerRole's removal: change set {} on stack {name} with {CREATE_PEER_ROLE}=false, previous template and values",
+                update.change_set
+            ),
+        );
+        // What follows once CloudFormation has computed it, as a dry run shows it.
+        d.deferred.push(PeerRoleAction::RemovePeerRole {
+            stack: update.stack.clone(),
+            change_set: update.change_set.clone(),
+        });
+        d.plan.push(PeerRoleAction::PrepareRemoval(update));
+        return d;
+    };
+    let busy = matches!(
+        cs.status,
+        ChangeSetStatus::CreatePending | ChangeSetStatus::CreateInProgress
+    ) || cs.execution == ExecutionStatus::ExecuteInProgress;
+    if busy {
+        let mut d = say(
+            Verdict::Wait,
+            format!(
+                "{why}; change set {} is {} ({}); waiting for it",
+                cs.name, cs.status, cs.execution
+            ),
+        );
+        d.settling = true;
+        return d;
+    }
+    if cs.name != update.change_set {
+        // Made for an earlier state of the stack: replaced by one for this state.
+        let mut d = say(
+            Verdict::Accept,
+            format!(
+                "{why}; change set {} was made before the stack's last change; discarding it for a new one",
+                cs.name
+            ),
+        );
+        d.plan.push(PeerRoleAction::DiscardChangeSet {
+            stack: stack_id,
+            change_set: cs.name.clone(),
+        });
+        return d;
+    }
+    match (&cs.status, &cs.execution) {
+        (ChangeSetStatus::CreateComplete, ExecutionStatus::Available)
+            if cs.only_removes_the_peer_role() =>
+        {
+            let mut d = say(
+                Verdict::Accept,
+                format!("{why}; removing the PeerRole: executing change set {}, whose one change removes it", cs.name),
+            );
+            d.plan.push(PeerRoleAction::RemovePeerRole {
+                stack: stack_id,
+                change_set: cs.name.clone(),
+            });
             d
         }
+        // Never executed, and deleted so that no one executes it by mistake; the finding holds
+        // what it would have changed. The next sweep computes a fresh one, so a stack put right
+        // proceeds on its own, and one left as it is alarms again.
+        (ChangeSetStatus::CreateComplete, _) => {
+            let changes: Vec<String> = cs.changes.iter().map(|c| c.to_string()).collect();
+            let mut d = refuse(
+                format!("{why}, but change set {} would change more than the PeerRole; deleting it unexecuted", cs.name),
+                FindingKind::UnexpectedChange,
+                format!(
+                    "change set {} on stack {name} would make: {}; only the PeerRole's removal is allowed, so it was deleted unexecuted. Deploy the stack with {CREATE_PEER_ROLE}=false yourself",
+                    cs.name,
+                    if changes.is_empty() { "no change".to_string() } else { changes.join(", ") }
+                ),
+            );
+            d.plan.push(PeerRoleAction::DiscardChangeSet {
+                stack: stack_id,
+                change_set: cs.name.clone(),
+            });
+            d.last_round = true;
+            d
+        }
+        _ => {
+            let mut d = refuse(
+                format!("{why}, but change set {} is {}; deleting it unexecuted", cs.name, cs.status),
+                FindingKind::UnexpectedChange,
+                format!(
+                    "change set {} on stack {name} is {}: {}. Deleted unexecuted; deploy the stack with {CREATE_PEER_ROLE}=false yourself",
+                    cs.name, cs.status, cs.status_reason
+                ),
+            );
+            d.plan.push(PeerRoleAction::DiscardChangeSet {
+                stack: stack_id,
+                change_set: cs.name.clone(),
+            });
+            d.last_round = true;
+            d
+        }
+    }
+}
+
+fn finding(kind: FindingKind, detail: String) -> Finding {
+    Finding { kind, detail }
+}
+
+/// The stack's ARN, or its name when the API gave none.
+fn stack_ref(stack: &Stack) -> String {
+    if stack.id.is_empty() {
+        stack.name.clone()
+    } else {
+        stack.id.clone()
     }
 }
 
@@ -156,15 +318,16 @@ fn keep(
     d
 }
 
-/// UpdateStack with the previous template: `CreatePeerRole=false`, every other parameter
-/// at its previous value.
+/// The change set that removes the PeerRole: the previous template, `CreatePeerRole=false`,
+/// every other parameter at its previous value; named after the stack's last change, so one
+/// attempt is one change set.
 fn removal(stack: &Stack) -> StackUpdate {
     StackUpdate {
-        stack: if stack.id.is_empty() {
-            stack.name.clone()
-        } else {
-            stack.id.clone()
-        },
+        stack: stack_ref(stack),
+        change_set: format!(
+            "{CHANGE_SET_PREFIX}{}",
+            stack.changed_at.map(|at| at.secs()).unwrap_or_default()
+        ),
         set: vec![(CREATE_PEER_ROLE.to_string(), "false".to_string())],
         keep: stack
             .parameters
@@ -173,9 +336,6 @@ fn removal(stack: &Stack) -> StackUpdate {
             .cloned()
             .collect(),
         capabilities: CAPABILITIES.iter().map(|c| c.to_string()).collect(),
-        client_request_token: stack
-            .changed_at
-            .map(|at| format!("astro-handshake-remove-peer-role-{}", at.secs())),
     }
 }
 
@@ -186,6 +346,7 @@ mod tests {
 
     use super::*;
     use crate::decision::Action;
+    use crate::peer_role::model::{ChangeAction, ChangeSet, ResourceChange};
     use crate::peering::VpcEnd;
 
     const ASTRO: &str = "111111111111";
@@ -255,8 +416,47 @@ mod tests {
             stack_name: "astro-handshake".into(),
             stack,
             peerings,
+            change_set: None,
+            role_exists: None,
             now: DateTime::from_secs(now),
         }
+    }
+
+    const CHANGE_SET: &str = "astro-handshake-remove-peer-role-1790000000";
+
+    fn change_set(status: &str, execution: &str, changes: &[(&str, &str, &str)]) -> ChangeSet {
+        ChangeSet {
+            name: CHANGE_SET.into(),
+            status: ChangeSetStatus::parse(status),
+            execution: ExecutionStatus::parse(execution),
+            status_reason: String::new(),
+            changes: changes
+                .iter()
+                .map(|(action, id, kind)| ResourceChange {
+                    action: ChangeAction::parse(action),
+                    logical_id: id.to_string(),
+                    resource_type: kind.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The observation with the removal's change set in `cs`.
+    fn discard(change_set: &str) -> PeerRoleAction {
+        PeerRoleAction::DiscardChangeSet {
+            stack: stack("UPDATE_COMPLETE", "true").id,
+            change_set: change_set.into(),
+        }
+    }
+
+    fn with_change_set(cs: ChangeSet) -> Observation {
+        let mut o = observe(
+            Some(stack("UPDATE_COMPLETE", "true")),
+            vec![active_astro()],
+            before_expiry(),
+        );
+        o.change_set = Some(cs);
+        o
     }
 
     fn before_expiry() -> i64 {
@@ -269,7 +469,9 @@ mod tests {
 
     fn the_update(d: &Decision<PeerRoleAction>) -> &StackUpdate {
         assert_eq!(d.plan.len(), 1, "{}", d.reason);
-        let PeerRoleAction::RemovePeerRole(u) = &d.plan[0];
+        let PeerRoleAction::PrepareRemoval(u) = &d.plan[0] else {
+            panic!("{:?}", d.plan)
+        };
         u
     }
 
@@ -316,15 +518,15 @@ mod tests {
             ]
         );
         assert_eq!(
-            u.client_request_token.as_deref(),
-            Some("astro-handshake-remove-peer-role-1790000000")
+            u.change_set, CHANGE_SET,
+            "named after the stack's last change"
         );
-        assert!(!d.settling && d.findings.is_empty());
+        assert!(d.findings.is_empty());
         assert_eq!(
             d.plan[0].target(),
-            format!("{} (CreatePeerRole=false)", u.stack)
+            format!("{} {CHANGE_SET} (CreatePeerRole=false)", u.stack)
         );
-        assert_eq!(d.plan[0].name(), "remove-peer-role");
+        assert_eq!(d.plan[0].name(), "prepare-peer-role-removal");
     }
 
     #[test]
@@ -453,6 +655,106 @@ mod tests {
     }
 
     #[test]
+    fn a_change_set_that_only_removes_the_role_is_executed() {
+        let cs = change_set(
+            "CREATE_COMPLETE",
+            "AVAILABLE",
+            &[("Remove", "PeerRole", "AWS::IAM::Role")],
+        );
+        let d = decide(&config(), &with_change_set(cs));
+        assert_eq!(d.verdict, Verdict::Accept);
+        assert_eq!(
+            d.plan,
+            [PeerRoleAction::RemovePeerRole {
+                stack: stack("UPDATE_COMPLETE", "true").id,
+                change_set: CHANGE_SET.into()
+            }]
+        );
+        assert_eq!(d.plan[0].name(), "remove-peer-role");
+        assert!(d.findings.is_empty());
+    }
+
+    #[test]
+    fn a_change_set_that_changes_anything_else_is_never_executed_and_alarmed() {
+        for changes in [
+            &[
+                ("Remove", "PeerRole", "AWS::IAM::Role"),
+                ("Modify", "PeeringFunction", "AWS::Lambda::Function"),
+            ][..],
+            &[("Remove", "PeeringRole", "AWS::IAM::Role")][..],
+            &[("Modify", "PeerRole", "AWS::IAM::Role")][..],
+            &[][..],
+        ] {
+            let d = decide(
+                &config(),
+                &with_change_set(change_set("CREATE_COMPLETE", "AVAILABLE", changes)),
+            );
+            assert_eq!(d.verdict, Verdict::Ignore, "{changes:?}");
+            assert_eq!(d.plan, [discard(CHANGE_SET)], "deleted, never executed");
+            assert!(d.last_round, "not prepared again in the same sweep");
+            assert_eq!(d.findings[0].kind, FindingKind::UnexpectedChange);
+            assert!(d.findings[0].detail.contains(CHANGE_SET));
+        }
+        let mut failed = change_set("FAILED", "UNAVAILABLE", &[]);
+        failed.status_reason = "The submitted information didn't contain changes.".into();
+        let d = decide(&config(), &with_change_set(failed));
+        assert_eq!(d.plan, [discard(CHANGE_SET)]);
+        assert!(d.findings[0].detail.contains("didn't contain changes"));
+    }
+
+    #[test]
+    fn a_change_set_made_before_the_stack_changed_is_discarded() {
+        let mut stale = change_set(
+            "CREATE_COMPLETE",
+            "AVAILABLE",
+            &[("Modify", "Queue", "AWS::SQS::Queue")],
+        );
+        stale.name = "astro-handshake-remove-peer-role-1700000000".into();
+        let d = decide(&config(), &with_change_set(stale));
+        assert_eq!(
+            d.plan,
+            [discard("astro-handshake-remove-peer-role-1700000000")]
+        );
+        assert!(!d.last_round, "a fresh one follows in the same sweep");
+        assert!(d.findings.is_empty());
+    }
+
+    #[test]
+    fn a_change_set_being_computed_or_executed_is_waited_for() {
+        for (status, execution) in [
+            ("CREATE_PENDING", "UNAVAILABLE"),
+            ("CREATE_IN_PROGRESS", "UNAVAILABLE"),
+            ("CREATE_COMPLETE", "EXECUTE_IN_PROGRESS"),
+        ] {
+            let d = decide(
+                &config(),
+                &with_change_set(change_set(status, execution, &[])),
+            );
+            assert_eq!(d.verdict, Verdict::Wait, "{status} {execution}");
+            assert!(d.plan.is_empty() && d.settling, "{status} {execution}");
+        }
+        // Its execution under way: the stack is in progress, worth the short wait.
+        let mut o = with_change_set(change_set("CREATE_COMPLETE", "EXECUTE_IN_PROGRESS", &[]));
+        o.stack.as_mut().unwrap().status = StackStatus::UpdateInProgress;
+        assert!(decide(&config(), &o).settling);
+    }
+
+    #[test]
+    fn a_role_iam_still_has_after_its_removal_is_a_finding() {
+        let mut o = observe(Some(stack("UPDATE_COMPLETE", "false")), vec![], EXPIRES);
+        o.role_exists = Some(true);
+        let d = decide(&config(), &o);
+        assert_eq!(d.verdict, Verdict::Ignore);
+        assert!(d.plan.is_empty());
+        assert_eq!(d.findings[0].kind, FindingKind::RoleStillPresent);
+        assert!(d.findings[0]
+            .detail
+            .contains("astro-handshake-astro-peer-role"));
+        o.role_exists = Some(false);
+        assert_eq!(decide(&config(), &o).verdict, Verdict::Skip);
+    }
+
+    #[test]
     fn no_role_means_in_sync_and_nothing_is_read_or_planned() {
         for status in [
             "UPDATE_COMPLETE",
@@ -492,7 +794,7 @@ mod tests {
             );
             assert_eq!(d.verdict, Verdict::Wait, "{status}");
             assert!(d.plan.is_empty(), "{status}");
-            // A stack update takes minutes: no waiting inside a 60 s invocation.
+            // Someone else's update takes minutes: no waiting inside a 60 s invocation.
             assert!(!d.settling, "{status}");
             assert!(d.reason.contains(status));
         }
@@ -518,33 +820,49 @@ mod tests {
     }
 
     #[test]
-    fn rolled_back_update_is_tried_again_and_says_so() {
-        let d = decide(
-            &config(),
-            &observe(
-                Some(stack("UPDATE_ROLLBACK_COMPLETE", "true")),
-                vec![],
-                EXPIRES,
-            ),
-        );
-        assert_eq!(d.verdict, Verdict::Accept);
-        assert_eq!(d.plan.len(), 1);
-        assert!(d.reason.contains("rolled back"), "{}", d.reason);
+    fn after_a_rolled_back_update_the_removal_backs_off_and_alarms() {
+        let s = Some(stack("UPDATE_ROLLBACK_COMPLETE", "true"));
+        let rolled_back = 1_790_000_000;
+        // Within the hour after the rollback: a finding on every sweep, no attempt.
+        for now in [rolled_back, rolled_back + ROLLBACK_BACKOFF_SECS - 1] {
+            let d = decide(&config(), &observe(s.clone(), vec![active_astro()], now));
+            assert_eq!(d.verdict, Verdict::Wait);
+            assert!(d.plan.is_empty());
+            assert_eq!(d.findings[0].kind, FindingKind::RolledBack);
+            assert!(d.reason.contains("trying again after"), "{}", d.reason);
+        }
+        // Then tried again.
+        let later = rolled_back + ROLLBACK_BACKOFF_SECS;
+        let d = decide(&config(), &observe(s, vec![active_astro()], later));
+        assert_eq!(the_update(&d).set[0].1, "false");
+        assert!(d.findings.is_empty());
     }
 
     #[test]
-    fn the_stack_service_role_is_recorded_never_passed() {
+    fn a_stack_with_a_service_role_is_refused_and_alarmed() {
         let mut s = stack("UPDATE_COMPLETE", "true");
         s.role_arn = Some("arn:aws:iam::222222222222:role/deployer".into());
         let d = decide(&config(), &observe(Some(s), vec![active_astro()], 0));
+        assert_eq!(d.verdict, Verdict::Ignore);
+        assert!(d.plan.is_empty());
+        assert_eq!(d.findings[0].kind, FindingKind::StackServiceRole);
         assert!(
-            d.reason.contains("arn:aws:iam::222222222222:role/deployer"),
-            "{}",
-            d.reason
+            d.findings[0]
+                .detail
+                .contains("arn:aws:iam::222222222222:role/deployer"),
+            "{:?}",
+            d.findings
         );
-        // StackUpdate has no role field at all: UpdateStack never carries RoleARN.
-        let u = the_update(&d);
-        let fields = serde_json::to_value(u).unwrap();
+        // A change set never carries a role: StackUpdate has no field for one.
+        let d = decide(
+            &config(),
+            &observe(
+                Some(stack("UPDATE_COMPLETE", "true")),
+                vec![active_astro()],
+                0,
+            ),
+        );
+        let fields = serde_json::to_value(the_update(&d)).unwrap();
         assert!(
             fields
                 .as_object()
@@ -574,13 +892,13 @@ mod tests {
     }
 
     #[test]
-    fn a_stack_never_updated_plans_without_a_token_and_by_name_when_no_arn() {
+    fn a_stack_with_no_time_or_arn_is_named_plainly() {
         let mut s = stack("CREATE_COMPLETE", "true");
         s.changed_at = None;
         s.id = String::new();
         let d = decide(&config(), &observe(Some(s), vec![active_astro()], 0));
         let u = the_update(&d);
-        assert_eq!(u.client_request_token, None);
+        assert_eq!(u.change_set, "astro-handshake-remove-peer-role-0");
         assert_eq!(u.stack, "astro-handshake");
     }
 

@@ -1,22 +1,27 @@
 //! The temporary PeerRole (Astro Hybrid): once the Astro peering is active, or the role's
-//! time box has passed, remove the role by updating this project's own stack with
-//! `CreatePeerRole=false`, the previous template and every other parameter's previous value.
+//! time box has passed, remove the role through a change set of this project's own stack with
+//! `CreatePeerRole=false`, the previous template and every other parameter's previous value,
+//! executed only when its one change is the role's removal.
 //!
 //! The resource reconciled is the stack (`STACK_NAME`); a CloudTrail
 //! `AcceptVpcPeeringConnection` event only says "look now". No RoleARN is passed to
-//! UpdateStack: CloudFormation would keep such a role as the stack's service role for every
-//! later operation, and the customer's next `sam deploy` would run under it. The update runs
-//! with the function's own credentials, which may delete that one role and nothing else.
+//! CreateChangeSet: CloudFormation would keep such a role as the stack's service role for every
+//! later operation, and the customer's next `sam deploy` would run under it; a stack that
+//! already has one is refused. The change set runs with the function's own credentials, which
+//! may delete that one role and nothing else. Once the stack has no PeerRole, IAM is asked
+//! whether a role of its name is still there.
 
 mod config;
 mod decide;
 mod model;
 
 pub use config::PeerRoleConfig;
-pub use decide::{decide, effective_expiry};
+pub use decide::{decide, effective_expiry, ROLLBACK_BACKOFF_SECS};
 pub use model::{
-    format_time, parse_time, system_now, Observation, PeerRoleAction, Stack, StackStatus,
-    StackStatusClass, StackUpdate, CAPABILITIES, CREATE_PEER_ROLE, EXPIRES_PARAMETER,
+    format_time, parse_time, peer_role_name, system_now, ChangeAction, ChangeSet, ChangeSetStatus,
+    ExecutionStatus, Observation, PeerRoleAction, ResourceChange, Stack, StackStatus,
+    StackStatusClass, StackUpdate, CAPABILITIES, CHANGE_SET_PREFIX, CREATE_PEER_ROLE,
+    EXPIRES_PARAMETER, PEER_ROLE_LOGICAL_ID,
 };
 
 use std::future::Future;
@@ -30,12 +35,31 @@ use crate::ids;
 use crate::peering::{Peering, PeeringReads, LIVE};
 use crate::trigger::IdSpec;
 
-/// CloudFormation calls on the project's own stack.
+/// CloudFormation calls on the project's own stack, and IAM's word on the PeerRole.
 pub trait PeerRolePort: Sync {
     /// The stack, or `None` when it does not exist.
     fn stack(&self, name: &str) -> impl Future<Output = Result<Option<Stack>>> + Send;
-    /// UpdateStack; "No updates are to be performed" is `already_done`.
-    fn update(&self, update: &StackUpdate) -> impl Future<Output = Result<Written>> + Send;
+    /// The newest change set on `stack` whose name starts with [`CHANGE_SET_PREFIX`].
+    fn change_set(&self, stack: &str) -> impl Future<Output = Result<Option<ChangeSet>>> + Send;
+    /// CreateChangeSet (UPDATE, the previous template); an existing one of that name is
+    /// `already_done`.
+    fn create_change_set(
+        &self,
+        update: &StackUpdate,
+    ) -> impl Future<Output = Result<Written>> + Send;
+    fn execute_change_set(
+        &self,
+        stack: &str,
+        change_set: &str,
+    ) -> impl Future<Output = Result<Written>> + Send;
+    /// DeleteChangeSet; one already gone is `already_done`.
+    fn delete_change_set(
+        &self,
+        stack: &str,
+        change_set: &str,
+    ) -> impl Future<Output = Result<Written>> + Send;
+    /// IAM GetRole: whether the role exists (`NoSuchEntity`: it does not).
+    fn role_exists(&self, name: &str) -> impl Future<Output = Result<bool>> + Send;
 }
 
 /// The peer-role handshake: its own CloudFormation port, and the peering read port it learns
@@ -89,23 +113,33 @@ impl<S: PeerRolePort, P: PeeringReads> Handshake for PeerRoleHandshake<S, P> {
     async fn observe(&self, id: &str) -> Result<Option<Observation>> {
         let name = &self.config.stack_name;
         let stack = self.port.stack(name).await?;
-        let role_exists = stack
+        let flag = stack
             .as_ref()
-            .and_then(|s| s.parameters.get(CREATE_PEER_ROLE))
-            .is_some_and(|v| v == "true");
-        // Most sweeps find no role: one DescribeStacks and nothing else.
-        let peerings = if role_exists {
-            self.peerings(Some(id).filter(|id| ids::is_peering_id(id)))
-                .await?
-        } else {
-            Vec::new()
-        };
-        Ok(Some(Observation {
+            .and_then(|s| s.parameters.get(CREATE_PEER_ROLE).cloned());
+        let mut observation = Observation {
             stack_name: name.clone(),
             stack,
-            peerings,
+            peerings: Vec::new(),
+            change_set: None,
+            role_exists: None,
             now: (self.clock)(),
-        }))
+        };
+        match flag.as_deref() {
+            // The stack has the role: what may remove it, and a removal under way.
+            Some("true") => {
+                let hint = Some(id).filter(|id| ids::is_peering_id(id));
+                let (peerings, change_set) =
+                    futures::try_join!(self.peerings(hint), self.port.change_set(name))?;
+                observation.peerings = peerings;
+                observation.change_set = change_set;
+            }
+            // The stack has none: IAM must agree (most sweeps: these two reads only).
+            Some(_) => {
+                observation.role_exists = Some(self.port.role_exists(&peer_role_name(name)).await?);
+            }
+            None => {}
+        }
+        Ok(Some(observation))
     }
 
     fn decide(&self, observation: &Observation) -> Decision<PeerRoleAction> {
@@ -114,7 +148,13 @@ impl<S: PeerRolePort, P: PeeringReads> Handshake for PeerRoleHandshake<S, P> {
 
     async fn act(&self, action: &PeerRoleAction) -> Result<Written> {
         match action {
-            PeerRoleAction::RemovePeerRole(update) => self.port.update(update).await,
+            PeerRoleAction::PrepareRemoval(update) => self.port.create_change_set(update).await,
+            PeerRoleAction::RemovePeerRole { stack, change_set } => {
+                self.port.execute_change_set(stack, change_set).await
+            }
+            PeerRoleAction::DiscardChangeSet { stack, change_set } => {
+                self.port.delete_change_set(stack, change_set).await
+            }
         }
     }
 

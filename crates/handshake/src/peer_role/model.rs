@@ -14,7 +14,7 @@ use crate::peering::Peering;
 pub const CREATE_PEER_ROLE: &str = "CreatePeerRole";
 /// The template parameter holding the time box (also in the role's trust policy).
 pub const EXPIRES_PARAMETER: &str = "PeerRoleExpiresAt";
-/// What UpdateStack must acknowledge for this template (IAM resources, named roles, the SAM
+/// What the change set must acknowledge for this template (IAM resources, named roles, the SAM
 /// transform).
 pub const CAPABILITIES: [&str; 3] = [
     "CAPABILITY_IAM",
@@ -58,7 +58,7 @@ pub enum StackStatusClass {
     Updatable,
     /// An operation is running; look again on the next sweep.
     InProgress,
-    /// Failed, rolled back at creation, or deleted: UpdateStack cannot run, a person must look.
+    /// Failed, rolled back at creation, or deleted: no change set can run, a person must look.
     Stuck,
 }
 
@@ -92,6 +92,90 @@ pub struct Stack {
     pub role_arn: Option<String>,
 }
 
+/// The PeerRole's logical id in template.yaml.
+pub const PEER_ROLE_LOGICAL_ID: &str = "PeerRole";
+/// What every change set this project makes is named after (and what its IAM policy allows).
+pub const CHANGE_SET_PREFIX: &str = "astro-handshake-remove-peer-role-";
+
+/// The PeerRole's name: template.yaml names it `<stack name>-astro-peer-role`.
+pub fn peer_role_name(stack_name: &str) -> String {
+    format!("{stack_name}-astro-peer-role")
+}
+
+aws_enum! {
+    /// A change set's status (`ChangeSetStatus`).
+    ChangeSetStatus {
+        CreatePending = "CREATE_PENDING",
+        CreateInProgress = "CREATE_IN_PROGRESS",
+        CreateComplete = "CREATE_COMPLETE",
+        DeletePending = "DELETE_PENDING",
+        DeleteInProgress = "DELETE_IN_PROGRESS",
+        DeleteComplete = "DELETE_COMPLETE",
+        DeleteFailed = "DELETE_FAILED",
+        Failed = "FAILED",
+    }
+}
+
+aws_enum! {
+    /// Whether a change set can be executed (`ExecutionStatus`).
+    ExecutionStatus {
+        Unavailable = "UNAVAILABLE",
+        Available = "AVAILABLE",
+        ExecuteInProgress = "EXECUTE_IN_PROGRESS",
+        ExecuteComplete = "EXECUTE_COMPLETE",
+        ExecuteFailed = "EXECUTE_FAILED",
+        Obsolete = "OBSOLETE",
+    }
+}
+
+aws_enum! {
+    /// What a change set does to a resource (`ChangeAction`).
+    ChangeAction {
+        Add = "Add",
+        Modify = "Modify",
+        Remove = "Remove",
+        Import = "Import",
+        Dynamic = "Dynamic",
+    }
+}
+
+/// One resource change of a change set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceChange {
+    pub action: ChangeAction,
+    pub logical_id: String,
+    pub resource_type: String,
+}
+
+impl std::fmt::Display for ResourceChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} ({})",
+            self.action, self.logical_id, self.resource_type
+        )
+    }
+}
+
+/// This project's change set on the stack, as DescribeChangeSet shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeSet {
+    pub name: String,
+    pub status: ChangeSetStatus,
+    pub execution: ExecutionStatus,
+    pub status_reason: String,
+    pub changes: Vec<ResourceChange>,
+}
+
+impl ChangeSet {
+    /// Whether its one and only change removes the PeerRole.
+    pub fn only_removes_the_peer_role(&self) -> bool {
+        matches!(self.changes.as_slice(), [c] if c.action == ChangeAction::Remove
+            && c.logical_id == PEER_ROLE_LOGICAL_ID
+            && c.resource_type == "AWS::IAM::Role")
+    }
+}
+
 /// Everything the decision needs.
 #[derive(Debug, Clone)]
 pub struct Observation {
@@ -101,39 +185,54 @@ pub struct Observation {
     /// Peerings into the accepter VPCs that are pending, provisioning or active (only read
     /// when the role exists). The decision itself checks owner, VPC and status.
     pub peerings: Vec<Peering>,
+    /// This project's change set on the stack (only read while the role exists).
+    pub change_set: Option<ChangeSet>,
+    /// Whether IAM still has the PeerRole (only read once the stack says it has none).
+    pub role_exists: Option<bool>,
     pub now: DateTime,
 }
 
-/// One UpdateStack call: the previous template, `set` parameters given new values, `keep`
-/// parameters at their previous values.
+/// A change set that removes the PeerRole: the previous template, `set` parameters given new
+/// values, `keep` parameters at their previous values.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StackUpdate {
     /// The stack's ARN (so a stack re-created under the same name is never touched).
     pub stack: String,
+    /// The change set's name (`CHANGE_SET_PREFIX` and the stack's last change).
+    pub change_set: String,
     pub set: Vec<(String, String)>,
     pub keep: Vec<String>,
     pub capabilities: Vec<String>,
-    /// Makes a resent request for the same attempt idempotent.
-    pub client_request_token: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeerRoleAction {
-    /// UpdateStack with `CreatePeerRole=false`: CloudFormation deletes the PeerRole.
-    RemovePeerRole(StackUpdate),
+    /// CreateChangeSet: what removing the PeerRole would change, to look at before doing it.
+    PrepareRemoval(StackUpdate),
+    /// ExecuteChangeSet of a change set whose only change removes the PeerRole:
+    /// CloudFormation deletes the role.
+    RemovePeerRole { stack: String, change_set: String },
+    /// DeleteChangeSet of a change set that would change more than the PeerRole, or failed.
+    DiscardChangeSet { stack: String, change_set: String },
 }
 
 impl Action for PeerRoleAction {
     fn name(&self) -> &'static str {
         match self {
-            Self::RemovePeerRole(_) => "remove-peer-role",
+            Self::PrepareRemoval(_) => "prepare-peer-role-removal",
+            Self::RemovePeerRole { .. } => "remove-peer-role",
+            Self::DiscardChangeSet { .. } => "discard-change-set",
         }
     }
 
     fn target(&self) -> String {
         match self {
-            Self::RemovePeerRole(u) => format!("{} ({CREATE_PEER_ROLE}=false)", u.stack),
+            Self::PrepareRemoval(u) => {
+                format!("{} {} ({CREATE_PEER_ROLE}=false)", u.stack, u.change_set)
+            }
+            Self::RemovePeerRole { stack, change_set }
+            | Self::DiscardChangeSet { stack, change_set } => format!("{stack} {change_set}"),
         }
     }
 }
