@@ -1,5 +1,5 @@
 # astro-handshake: the newcomer's commands.
-#   make demo     the peering and Transit Gateway handshakes against a local AWS emulator
+#   make demo     every handshake against a local AWS emulator, through the real function binaries
 #   make test     every test: formatting, clippy, Python emulator/template/deploy tests, the arm64
 #                 artifacts `sam build` ships (built, then run under qemu), cargo tests, IAM checks
 #   make package  the arm64 bootstrap of every function, as `sam build` ships it, zipped
@@ -31,7 +31,7 @@ export AWS_REGION ?= us-east-1
 AWS_SAM_CLI_VERSION := 1.170.0
 CHECKOV_VERSION := 3.3.30
 ARM64_TARGET := aarch64-unknown-linux-gnu
-FUNCTIONS := peering transit-gateway zones peer-role
+FUNCTIONS := peering transit-gateway zones peer-role endpoint-services
 DIST := dist
 # Every AWS call the integration tests make, as the emulator saw it (tests/iam reads it).
 CALL_LOG := $(CACHE)/calls.jsonl
@@ -48,7 +48,7 @@ CARGO_BUILD := cargo build --workspace --all-targets --locked
 .PHONY: help setup build test lint fmt demo package stackset-template qemu release-size clean-cache
 
 help:
-	@echo "make demo                run the handshakes against a local AWS emulator and show the result"
+	@echo "make demo                run every handshake against a local AWS emulator and show the result"
 	@echo "make test                run every test (installs what it needs)"
 	@echo "make package             build the arm64 functions as sam build ships them, zipped in $(DIST)/functions"
 	@echo "make stackset-template   the StackSet edition of the template and its code, in $(DIST)/stackset"

@@ -57,8 +57,8 @@ TEMPLATE_BODY_MAX_BYTES = 51_200
 CODE_KEY_PREFIX = "astro-handshake"
 STACKSET_DESCRIPTION = (
     "astro-handshake, StackSet edition: finishes the customer side of Astro network handshakes "
-    "(VPC peering, Transit Gateway + RAM, Route 53 private hosted zones, Remote Execution "
-    "PrivateLink) in every account and Region of a service-managed StackSet. Function code comes "
+    "(VPC peering, Transit Gateway + RAM, Route 53 private hosted zones, your VPC endpoint "
+    "services, Remote Execution PrivateLink) in every account and Region of a service-managed StackSet. Function code comes "
     "from the bucket <CodeBucketPrefix>-<Region>. No temporary PeerRole: deploy that with the "
     "account's own `sam deploy`."
 )

@@ -3,8 +3,8 @@ deploy tests and the Rust integration tests (through the command line below) sta
 
 The customer account (222222222222) first gets the real things the parameters name (VPCs,
 subnets, a Transit Gateway and route table, private hosted zones, Resolver rules, an SNS topic,
-the code zips), and Astro (111111111111) a VPC endpoint service that allows the customer's
-account; the template goes to S3 (it is larger than CreateStack takes inline) and CreateStack
+the code zips, an endpoint service of its own), and Astro (111111111111) a VPC endpoint
+service that allows the customer's account; the template goes to S3 (it is larger than CreateStack takes inline) and CreateStack
 passes every parameter of the template.
 
     python tests/deploy/customer_stack.py --endpoint http://127.0.0.1:PORT [--set KEY=VALUE ...]
@@ -99,6 +99,13 @@ def build_world(account_client, tmp_path, overrides: dict | None = None) -> dict
         ServiceId=config["ServiceId"], AddAllowedPrincipals=[f"arn:aws:iam::{CUSTOMER}:root"])
     service = config["ServiceName"]
 
+    # The customer's own endpoint service, which Astro connects to (Custom VPC Endpoint).
+    own_nlb = account_client("elbv2", CUSTOMER).create_load_balancer(
+        Name="customer-service", Subnets=[subnets[0]], Type="network",
+        Scheme="internal")["LoadBalancers"][0]["LoadBalancerArn"]
+    own_service = ec2.create_vpc_endpoint_service_configuration(
+        NetworkLoadBalancerArns=[own_nlb], AcceptanceRequired=True)["ServiceConfiguration"]["ServiceId"]
+
     zips = code_zips(tmp_path)
     s3 = account_client("s3", CUSTOMER)
     s3.create_bucket(Bucket=CODE_BUCKET)
@@ -138,6 +145,7 @@ def build_world(account_client, tmp_path, overrides: dict | None = None) -> dict
         "AlarmTopicArn": topic,
         "AstroVpcCidrs": f"{astro_vpc}:10.100.0.0/16",
         "AstroExternalIps": "203.0.113.7,198.51.100.0/28",
+        "EndpointServiceIds": own_service,
     }
     params.update(overrides or {})
     return {"params": params, "zips": zips, "template": template, "topic": topic, "vpcs": vpcs,

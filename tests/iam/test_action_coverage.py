@@ -30,6 +30,7 @@ FUNCTION_ROLES = {
     "TransitGatewayRole": "transit-gateway",
     "ZonesRole": "zones",
     "PeerRoleFunctionRole": "peer-role",
+    "EndpointServicesRole": "endpoint-services",
 }
 
 # Allowed, and needed, although the function itself never calls them.

@@ -32,6 +32,7 @@ pub mod roles {
     pub const TRANSIT_GATEWAY: &str = "TransitGatewayRole";
     pub const ZONES: &str = "ZonesRole";
     pub const PEER_ROLE: &str = "PeerRoleFunctionRole";
+    pub const ENDPOINT_SERVICES: &str = "EndpointServicesRole";
     /// The role the tests themselves act with: building networks, playing the vendor.
     pub const SET_UP: &str = "astro-handshake-test";
 }

@@ -384,3 +384,111 @@ impl CustomerTgw {
         }
     }
 }
+
+/// The role Astro connects to customer endpoint services with.
+pub fn astro_endpoint_role(account: &str) -> String {
+    format!("arn:aws:iam::{account}:role/astronomer-remote-management")
+}
+
+/// The customer's endpoint service: a VPC, a subnet and an internal Network Load Balancer in
+/// front (what CreateVpcEndpointServiceConfiguration requires), allowing `principals`.
+/// Returns the service id and name.
+pub async fn endpoint_service(
+    customer: &aws_config::SdkConfig,
+    acceptance_required: bool,
+    principals: &[&str],
+) -> (String, String) {
+    let ec2 = Client::new(customer);
+    let vpc = vpc(&ec2, "10.20.0.0/16").await;
+    let subnet = subnet(&ec2, &vpc, "10.20.1.0/24").await;
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(customer);
+    let name = format!("service-nlb-{}", &vpc[4..12]);
+    let nlb = elb
+        .create_load_balancer()
+        .name(name)
+        .subnets(subnet)
+        .r#type(aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Network)
+        .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::Internal)
+        .send()
+        .await
+        .expect("CreateLoadBalancer");
+    let nlb_arn = nlb.load_balancers()[0]
+        .load_balancer_arn()
+        .expect("load balancer ARN")
+        .to_string();
+    let out = ec2
+        .create_vpc_endpoint_service_configuration()
+        .network_load_balancer_arns(nlb_arn)
+        .acceptance_required(acceptance_required)
+        .send()
+        .await
+        .expect("CreateVpcEndpointServiceConfiguration");
+    let service = out.service_configuration().expect("service configuration");
+    let id = service.service_id().expect("service id").to_string();
+    let name = service.service_name().expect("service name").to_string();
+    if !principals.is_empty() {
+        ec2.modify_vpc_endpoint_service_permissions()
+            .service_id(&id)
+            .set_add_allowed_principals(Some(principals.iter().map(|p| p.to_string()).collect()))
+            .send()
+            .await
+            .expect("ModifyVpcEndpointServicePermissions");
+    }
+    (id, name)
+}
+
+/// An interface endpoint from a new VPC of the caller's to the endpoint service `name`.
+pub async fn connect_endpoint(
+    consumer: &Client,
+    service_name: &str,
+    cidr: &str,
+) -> Result<String, String> {
+    let vpc = vpc(consumer, cidr).await;
+    let subnet = subnet(consumer, &vpc, &cidr.replace(".0.0/16", ".1.0/24")).await;
+    let out = consumer
+        .create_vpc_endpoint()
+        .vpc_id(&vpc)
+        .service_name(service_name)
+        .vpc_endpoint_type(aws_sdk_ec2::types::VpcEndpointType::Interface)
+        .subnet_ids(subnet)
+        .send()
+        .await
+        .map_err(|e| {
+            aws_sdk_ec2::error::ProvideErrorMetadata::code(&e)
+                .unwrap_or("unknown")
+                .to_string()
+        })?;
+    Ok(out
+        .vpc_endpoint()
+        .and_then(|e| e.vpc_endpoint_id())
+        .expect("endpoint id")
+        .to_string())
+}
+
+/// The endpoint's state as its owner sees it.
+pub async fn endpoint_state(consumer: &Client, endpoint_id: &str) -> String {
+    consumer
+        .describe_vpc_endpoints()
+        .vpc_endpoint_ids(endpoint_id)
+        .send()
+        .await
+        .expect("DescribeVpcEndpoints")
+        .vpc_endpoints()[0]
+        .state()
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default()
+}
+
+/// The endpoint service's allowed principals, as its owner sees them.
+pub async fn allowed_principals(owner: &Client, service_id: &str) -> Vec<String> {
+    owner
+        .describe_vpc_endpoint_service_permissions()
+        .service_id(service_id)
+        .send()
+        .await
+        .expect("DescribeVpcEndpointServicePermissions")
+        .allowed_principals()
+        .iter()
+        .filter_map(|p| p.principal().map(String::from))
+        .collect()
+}

@@ -89,7 +89,8 @@ def rendered():
 
 def test_every_role_is_audited(rendered):
     assert set(rendered) == {
-        "PeeringRole", "TransitGatewayRole", "ZonesRole", "PeerRole", "PeerRoleFunctionRole"}
+        "PeeringRole", "TransitGatewayRole", "ZonesRole", "PeerRole", "PeerRoleFunctionRole",
+        "EndpointServicesRole"}
     for role, doc in rendered.items():
         assert "<" not in json.dumps(doc), f"{role}: unresolved reference left in the policy"
 

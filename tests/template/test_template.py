@@ -52,9 +52,10 @@ PEER_ROLE = {
     "PeerRoleExpiresAt": "2030-01-31T00:00:00Z",
 }
 ZONES = {"PrivateHostedZoneIds": "Z0123456789ABCDEFGHIJ,Z0AAAAAAAAAAAAAAAAAAA"}
+ENDPOINT_SERVICES = {"EndpointServiceIds": "vpce-svc-0123456789abcdef0,vpce-svc-0fedcba9876543210"}
 ASSOCIATIONS = {"ZoneVpcAssociations": "Z0123456789ABCDEFGHIJ:vpc-0ddddddddddddddd1,vpc-0ddddddddddddddd2"}
 EVERYTHING = {
-    **TGW, **ENDPOINT, **PEER_ROLE, **ZONES, **ASSOCIATIONS,
+    **TGW, **ENDPOINT, **PEER_ROLE, **ZONES, **ASSOCIATIONS, **ENDPOINT_SERVICES,
     "AstroVpcIds": "vpc-0eeeeeeeeeeeeeee1",
     "ResolverRuleIds": "rslvr-rr-0123456789abcdef0,rslvr-rr-0123456789abcdef1",
     "UnknownRequests": "reject",
@@ -78,6 +79,11 @@ ZONES_RESOURCES = {
     "ZonesFunction", "ZonesRole", "ZonesLogGroup", "ZonesFunctionSweep", "ZonesFunctionErrorsAlarm",
     "ZonesIgnoredAlarm", "ZonesConflictsAlarm", "ZonesFailuresAlarm",
 }
+ENDPOINT_SERVICES_RESOURCES = {
+    "EndpointServicesFunction", "EndpointServicesRole", "EndpointServicesLogGroup",
+    "EndpointServicesFunctionCloudTrail", "EndpointServicesFunctionSweep", "EndpointServicesFunctionErrorsAlarm",
+    "EndpointServicesIgnoredAlarm", "EndpointServicesConflictsAlarm", "EndpointServicesFailuresAlarm",
+}
 ENDPOINT_RESOURCES = {
     "RemoteExecutionSecurityGroup", "RemoteExecutionEndpoint", "RemoteExecutionZone",
     "RemoteExecutionApexRecord", "RemoteExecutionWildcardRecord",
@@ -89,6 +95,7 @@ FUNCTIONS = {
     "TransitGatewayFunction": ("transit-gateway", "transit-gateway", 120),
     "ZonesFunction": ("zones", "zones", 120),
     "PeerRoleFunction": ("peer-role", "peer-role", 60),
+    "EndpointServicesFunction": ("endpoint-services", "endpoint-services", 120),
 }
 
 # The environment contract with the Rust side: name -> parameter it carries, or a special value.
@@ -111,6 +118,10 @@ ENV_CONTRACT = {
         "STACK_NAME", "PeerRoleExpiresAt", "PeerOwnerIds", "AccepterVpcIds",
         "DryRun", "METRICS_NAMESPACE",
     ],
+    "EndpointServicesFunction": [
+        "AstroAccountIds", "AstroCidrs", "EndpointServiceIds", "UnknownRequests", "PARTITION",
+        "DryRun", "METRICS_NAMESPACE",
+    ],
 }
 SPECIAL_VALUES = {
     "METRICS_NAMESPACE": "AstroHandshake",
@@ -118,6 +129,7 @@ SPECIAL_VALUES = {
     "RESOURCE_SHARE_ARN": {"Ref": "TransitGatewayShare"},
     "RESOLVER_RULE_SHARE_ARN": {"Fn::If": ["HasResolverRules", {"Ref": "ResolverRuleShare"}, ""]},
     "REMOTE_EXECUTION_ZONE_ID": {"Fn::If": ["HasEndpointService", {"Ref": "RemoteExecutionZone"}, ""]},
+    "PARTITION": {"Ref": "AWS::Partition"},
 }
 
 READ_ONLY = re.compile(r"^(ec2:(Describe|Get|Search)|ram:Get|route53:(Get|List)|cloudformation:Describe)")
@@ -185,7 +197,8 @@ def test_transform_produces_plain_cloudformation():
 @pytest.mark.parametrize(
     "overrides, present, absent",
     [
-        ({}, ALWAYS, TGW_RESOURCES | ZONES_RESOURCES | ENDPOINT_RESOURCES | {"PeerRole", "ResolverRuleShare"}),
+        ({}, ALWAYS, TGW_RESOURCES | ZONES_RESOURCES | ENDPOINT_RESOURCES | ENDPOINT_SERVICES_RESOURCES
+         | {"PeerRole", "ResolverRuleShare"}),
         (TGW, ALWAYS | TGW_RESOURCES, ZONES_RESOURCES | ENDPOINT_RESOURCES | {"PeerRole"}),
         ({"TransitGatewayId": "tgw-0123456789abcdef0"}, ALWAYS | TGW_RESOURCES, ZONES_RESOURCES),
         (ZONES, ALWAYS | ZONES_RESOURCES, TGW_RESOURCES | ENDPOINT_RESOURCES),
@@ -193,9 +206,13 @@ def test_transform_produces_plain_cloudformation():
         (ENDPOINT, ALWAYS | ZONES_RESOURCES | ENDPOINT_RESOURCES, TGW_RESOURCES | {"PeerRole"}),
         (PEER_ROLE, ALWAYS | {"PeerRole"}, TGW_RESOURCES | ZONES_RESOURCES | ENDPOINT_RESOURCES),
         ({"ResolverRuleIds": "rslvr-rr-0123456789abcdef0"}, ALWAYS | {"ResolverRuleShare"}, TGW_RESOURCES),
-        (EVERYTHING, ALWAYS | TGW_RESOURCES | ZONES_RESOURCES | ENDPOINT_RESOURCES | {"PeerRole", "ResolverRuleShare"}, set()),
+        (ENDPOINT_SERVICES, ALWAYS | ENDPOINT_SERVICES_RESOURCES,
+         TGW_RESOURCES | ZONES_RESOURCES | ENDPOINT_RESOURCES | {"PeerRole"}),
+        (EVERYTHING, ALWAYS | TGW_RESOURCES | ZONES_RESOURCES | ENDPOINT_RESOURCES | ENDPOINT_SERVICES_RESOURCES
+         | {"PeerRole", "ResolverRuleShare"}, set()),
     ],
-    ids=["defaults", "tgw", "tgw-minimal", "zones", "associations", "endpoint", "peer-role", "resolver", "everything"],
+    ids=["defaults", "tgw", "tgw-minimal", "zones", "associations", "endpoint", "peer-role", "resolver",
+         "endpoint-services", "everything"],
 )
 def test_resources_by_condition(overrides, present, absent):
     existing = set(Stack(overrides).resources())
@@ -331,6 +348,7 @@ def test_cloudtrail_rules_and_schedules(overrides):
         "PeeringFunction": ["CreateVpcPeeringConnection", "AcceptVpcPeeringConnection"],
         "TransitGatewayFunction": ["CreateTransitGatewayVpcAttachment", "AcceptTransitGatewayVpcAttachment"],
         "PeerRoleFunction": ["AcceptVpcPeeringConnection"],
+        "EndpointServicesFunction": ["CreateVpcEndpoint"],
     }
     existing = stack.resources()
     for fn in FUNCTIONS:
@@ -438,6 +456,27 @@ def test_resolver_rule_share_takes_up_to_five_rules():
             f"arn:aws:route53resolver:{REGION}:{ACCOUNT}:resolver-rule/{i}" for i in ids[:n]]
     pattern = load_sam()["Parameters"]["ResolverRuleIds"]["AllowedPattern"]
     assert not re.fullmatch(pattern, ",".join(ids + ["rslvr-rr-0123456789abcdef9"]))
+
+
+def test_endpoint_services_policy_is_scoped():
+    services = [f"arn:*:ec2:*:*:vpc-endpoint-service/{i}" for i in ENDPOINT_SERVICES["EndpointServiceIds"].split(",")]
+    st = by_sid(policy_of_role(Stack(ENDPOINT_SERVICES), "EndpointServicesRole"))
+    assert sorted(actions_of(st["Observe"])) == [
+        "ec2:DescribeVpcEndpointConnections", "ec2:DescribeVpcEndpointServiceConfigurations"]
+    listed = st["ListedServices"]
+    assert resources_of(listed) == services
+    assert sorted(actions_of(listed)) == [
+        "ec2:AcceptVpcEndpointConnections", "ec2:DescribeVpcEndpointServicePermissions",
+        "ec2:ModifyVpcEndpointServicePermissions"]
+    assert "RejectOnListedServices" not in st
+    reject = by_sid(policy_of_role(Stack({**ENDPOINT_SERVICES, "UnknownRequests": "reject"}),
+                                   "EndpointServicesRole"))["RejectOnListedServices"]
+    assert actions_of(reject) == ["ec2:RejectVpcEndpointConnections"]
+    assert resources_of(reject) == services
+    pattern = load_sam()["Parameters"]["EndpointServiceIds"]["AllowedPattern"]
+    assert re.fullmatch(pattern, "") and re.fullmatch(pattern, ENDPOINT_SERVICES["EndpointServiceIds"])
+    for bad in ["vpce-0123456789abcdef0", "vpce-svc-0123456789abcdef0, vpce-svc-0fedcba9876543210", "*"]:
+        assert not re.fullmatch(pattern, bad), bad
 
 
 def test_zones_policy_is_scoped():
@@ -595,8 +634,9 @@ def test_remote_execution_endpoint_and_zone():
 # --------------------------------------------------------------------------------------------
 # Empty optional lists never leak into ARNs
 # --------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("overrides", [{}, TGW, ZONES, ASSOCIATIONS, ENDPOINT, PEER_ROLE, EVERYTHING],
-                         ids=["defaults", "tgw", "zones", "associations", "endpoint", "peer-role", "everything"])
+@pytest.mark.parametrize("overrides", [{}, TGW, ZONES, ASSOCIATIONS, ENDPOINT, PEER_ROLE, ENDPOINT_SERVICES, EVERYTHING],
+                         ids=["defaults", "tgw", "zones", "associations", "endpoint", "peer-role", "endpoint-services",
+                              "everything"])
 def test_no_empty_ids_in_policies(overrides):
     stack = Stack(overrides)
     for lid, res in stack.resources().items():

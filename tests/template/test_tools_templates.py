@@ -25,7 +25,8 @@ from tools import templates  # noqa: E402
 
 TOOL = REPO / "tools" / "templates.py"
 BINARIES = {"PeeringFunction": "peering", "TransitGatewayFunction": "transit-gateway",
-            "ZonesFunction": "zones", "PeerRoleFunction": "peer-role"}
+            "ZonesFunction": "zones", "PeerRoleFunction": "peer-role",
+            "EndpointServicesFunction": "endpoint-services"}
 REGION_NAME = re.compile(r"\b(?:us|eu|ap|sa|ca|me|af|il|mx|cn)-(?:gov-)?[a-z]+-\d\b")
 ACCOUNT_ID = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
 

@@ -11,11 +11,12 @@ const PLACEHOLDER: &str = "pcx-0123456789abcdef0";
 const ASTRO_CIDR: &str = "10.100.0.0/16";
 
 /// Every function in template.yaml, by logical id, with its binary.
-const FUNCTIONS: [(&str, &str); 4] = [
+const FUNCTIONS: [(&str, &str); 5] = [
     ("PeeringFunction", "peering"),
     ("TransitGatewayFunction", "transit-gateway"),
     ("ZonesFunction", "zones"),
     ("PeerRoleFunction", "peer-role"),
+    ("EndpointServicesFunction", "endpoint-services"),
 ];
 
 /// The newest glibc symbol version `provided.al2023` (Amazon Linux 2023, glibc 2.34) offers.
@@ -201,7 +202,7 @@ async fn the_packaged_peering_bootstrap_finishes_a_handshake_under_qemu() {
     assert_eq!(records_of(&lambda.stdout_json(), "action").len(), before);
 }
 
-/// The three other bootstraps start under qemu, read their configuration, and answer a sweep
+/// The four other bootstraps start under qemu, read their configuration, and answer a sweep
 /// through the Runtime API with their handshake's report.
 #[tokio::test]
 async fn every_other_packaged_bootstrap_answers_a_sweep_under_qemu() {
@@ -222,6 +223,12 @@ async fn every_other_packaged_bootstrap_answers_a_sweep_under_qemu() {
         &aws_sdk_route53::Client::new(&customer_sdk),
         "corp.example",
         &customer_vpc,
+    )
+    .await;
+    let (service, _) = scenario::endpoint_service(
+        &customer_sdk,
+        true,
+        &[&scenario::astro_endpoint_role(ASTRO)],
     )
     .await;
 
@@ -259,6 +266,12 @@ async fn every_other_packaged_bootstrap_answers_a_sweep_under_qemu() {
             role: roles::PEER_ROLE,
             handshake: "peer-role",
             vars: vec![("STACK_NAME", "astro-handshake")],
+        },
+        Case {
+            logical_id: "EndpointServicesFunction",
+            role: roles::ENDPOINT_SERVICES,
+            handshake: "endpoint-services",
+            vars: vec![("ENDPOINT_SERVICE_IDS", service.as_str())],
         },
     ];
     for Case {

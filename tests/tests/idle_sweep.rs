@@ -192,3 +192,44 @@ async fn an_idle_peer_role_sweep_reads_the_stack_and_the_role_once() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_idle_endpoint_services_sweep_reads_each_service_three_times() {
+    use handshake::endpoint_services::{EndpointServicesConfig, EndpointServicesHandshake};
+    let log = call_log("endpoint-services");
+    let emulator = Emulator::start_recording(&log);
+    let customer = emulator.account(CUSTOMER).await;
+    let astro_principal = scenario::astro_endpoint_role(ASTRO);
+    let mut services = Vec::new();
+    for _ in 0..2 {
+        let (id, _) = scenario::endpoint_service(&customer, true, &[&astro_principal]).await;
+        services.push(id);
+    }
+    let listed = services.join(",");
+    let c = config(
+        EndpointServicesConfig::read,
+        &[
+            ("ASTRO_ACCOUNT_IDS", ASTRO),
+            ("ASTRO_CIDRS", "10.100.0.0/16"),
+            ("ENDPOINT_SERVICE_IDS", &listed),
+        ],
+        &[],
+    );
+    let settings = c.settings();
+    let h = EndpointServicesHandshake::new(
+        Ec2::from_sdk(&emulator.function(roles::ENDPOINT_SERVICES).await),
+        c,
+    );
+    assert_idle(
+        &h,
+        &settings,
+        &log,
+        roles::ENDPOINT_SERVICES,
+        &[
+            ("ec2:DescribeVpcEndpointConnections", 2),
+            ("ec2:DescribeVpcEndpointServiceConfigurations", 2),
+            ("ec2:DescribeVpcEndpointServicePermissions", 2),
+        ],
+    )
+    .await;
+}

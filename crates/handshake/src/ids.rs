@@ -34,6 +34,16 @@ pub fn is_tgw_route_table_id(value: &str) -> bool {
     prefixed_hex(value, "tgw-rtb-")
 }
 
+/// A VPC endpoint service id (`vpce-svc-` and hex).
+pub fn is_endpoint_service_id(value: &str) -> bool {
+    prefixed_hex(value, "vpce-svc-")
+}
+
+/// A VPC endpoint id (`vpce-` and hex; never a `vpce-svc-` service id).
+pub fn is_vpc_endpoint_id(value: &str) -> bool {
+    prefixed_hex(value, "vpce-")
+}
+
 /// A hosted zone id as the API gives it (`Z` and letters/digits), without `/hostedzone/`.
 pub fn is_zone_id(value: &str) -> bool {
     (1..=32).contains(&value.len())
@@ -63,6 +73,10 @@ mod tests {
         assert!(is_tgw_attachment_id("tgw-attach-0123456789abcdef0"));
         assert!(!is_tgw_id("tgw-attach-0123456789abcdef0"));
         assert!(is_tgw_route_table_id("tgw-rtb-0123456789abcdef0"));
+        assert!(is_endpoint_service_id("vpce-svc-0123456789abcdef0"));
+        assert!(!is_endpoint_service_id("vpce-0123456789abcdef0"));
+        assert!(is_vpc_endpoint_id("vpce-0123456789abcdef0"));
+        assert!(!is_vpc_endpoint_id("vpce-svc-0123456789abcdef0"));
     }
 
     #[test]

@@ -182,6 +182,12 @@ pub enum FindingKind {
     RolledBack,
     /// The stack has no PeerRole, yet IAM still has the role.
     RoleStillPresent,
+    /// An endpoint service allows every principal (`*`) and accepts connections without
+    /// review: anyone in AWS can connect to it.
+    OpenEndpointService,
+    /// An endpoint service allows Astro's role of an account that is not in
+    /// `AstroAccountIds` (any more): this project never removes a principal.
+    StalePrincipal,
 }
 
 /// Plans the routes still missing: for every selected table and every CIDR, a route to

@@ -15,8 +15,11 @@ pub struct IdSpec {
     pub field: &'static str,
     /// The id's shape (e.g. `pcx-` and hex).
     pub valid: fn(&str) -> bool,
-    /// The CloudTrail `eventName`s this function reacts to.
+    /// The CloudTrail `eventName`s that name one resource in `field`.
     pub events: &'static [&'static str],
+    /// The CloudTrail `eventName`s that only say "look now": they name none of this
+    /// function's resources, so the function sweeps.
+    pub sweep_events: &'static [&'static str],
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,16 +66,30 @@ fn parse_eventbridge(spec: &IdSpec, event: &Value) -> Result<Trigger> {
                 .get("eventName")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            if !spec.events.contains(&name) {
+            let sweeps = spec.sweep_events.contains(&name);
+            if !spec.events.contains(&name) && !sweeps {
+                let handled: Vec<&str> = spec
+                    .events
+                    .iter()
+                    .chain(spec.sweep_events)
+                    .copied()
+                    .collect();
                 return Err(Error::Event(format!(
                     "CloudTrail event `{name}` is not one this function handles ({})",
-                    spec.events.join(", ")
+                    handled.join(", ")
                 )));
             }
             if let Some(code) = detail.get("errorCode").and_then(Value::as_str) {
                 return Err(Error::Event(format!(
                     "CloudTrail reports that {name} failed ({code}); nothing to reconcile"
                 )));
+            }
+            if sweeps {
+                return Ok(Trigger {
+                    target: Target::Sweep,
+                    source: format!("cloudtrail:{name}"),
+                    dry_run: false,
+                });
             }
             let found = ["responseElements", "requestParameters"]
                 .iter()
@@ -180,6 +197,7 @@ mod tests {
         field: "vpcPeeringConnectionId",
         valid: crate::ids::is_peering_id,
         events: &["CreateVpcPeeringConnection", "AcceptVpcPeeringConnection"],
+        sweep_events: &["CreateVpcEndpoint"],
     };
 
     fn cloudtrail(name: &str, detail_extra: Value) -> Value {
@@ -226,6 +244,25 @@ mod tests {
             parse(&SPEC, &event).unwrap().target,
             Target::One("pcx-0123abcd".into())
         );
+    }
+
+    #[test]
+    fn a_sweep_event_sweeps_whatever_its_body_names() {
+        let event = cloudtrail(
+            "CreateVpcEndpoint",
+            json!({"requestParameters": {"CreateVpcEndpointRequest": {"ServiceName": "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0"}}}),
+        );
+        let t = parse(&SPEC, &event).unwrap();
+        assert_eq!(t.target, Target::Sweep);
+        assert_eq!(t.source, "cloudtrail:CreateVpcEndpoint");
+        let failed = cloudtrail(
+            "CreateVpcEndpoint",
+            json!({"errorCode": "InvalidServiceName"}),
+        );
+        assert!(parse(&SPEC, &failed)
+            .unwrap_err()
+            .to_string()
+            .contains("InvalidServiceName"));
     }
 
     #[test]

@@ -320,6 +320,76 @@ async fn authorizations(r53: &aws_sdk_route53::Client, zone: &str) -> Vec<String
         .collect()
 }
 
+/// Custom VPC Endpoint: the customer's endpoint service, Astro's principal allowed by the
+/// endpoint-services function, Astro's endpoint accepted and a stranger's left pending.
+async fn endpoint_services_demo(emulator: &Emulator) {
+    heading(
+        "Endpoint services: the customer's endpoint service, open to a stranger's account only",
+    );
+    let customer_sdk = emulator.account(CUSTOMER).await;
+    let customer = Client::new(&customer_sdk);
+    let stranger_root = format!("arn:aws:iam::{STRANGER}:root");
+    let (service_id, service_name) =
+        scenario::endpoint_service(&customer_sdk, true, &[&stranger_root]).await;
+    println!("  {service_id} ({service_name}), acceptance required");
+    println!(
+        "  allowed principals: {}",
+        scenario::allowed_principals(&customer, &service_id)
+            .await
+            .join(", ")
+    );
+    let astro = Client::new(&emulator.assume(&scenario::astro_endpoint_role(ASTRO)).await);
+    let refused = scenario::connect_endpoint(&astro, &service_name, "10.100.0.0/16").await;
+    println!(
+        "  Astro connecting as astronomer-remote-management: {}",
+        refused.err().unwrap_or_else(|| "connected".into())
+    );
+
+    heading("Endpoint services: the endpoint-services function's sweep allows Astro's principal");
+    let env = emulator
+        .function_env(
+            roles::ENDPOINT_SERVICES,
+            &[
+                ("ASTRO_ACCOUNT_IDS", ASTRO),
+                ("ASTRO_CIDRS", "10.100.0.0/16"),
+                ("ENDPOINT_SERVICE_IDS", &service_id),
+            ],
+        )
+        .await;
+    let lambda = LambdaHarness::start(&binary("endpoint-services"), &env);
+    let sweep = sample_event("sweep-scheduled.json", "", "");
+    lambda.invoke(&sweep).expect("endpoint-services function");
+    show_audit(&lambda.stdout_json());
+
+    heading("Endpoint services: Astro and the stranger connect; the next sweep decides");
+    let ours = scenario::connect_endpoint(&astro, &service_name, "10.100.0.0/16")
+        .await
+        .expect("Astro connects once allowed");
+    let stranger = Client::new(&emulator.account(STRANGER).await);
+    let theirs = scenario::connect_endpoint(&stranger, &service_name, "172.16.0.0/16")
+        .await
+        .expect("the stranger may ask");
+    let before = lambda.stdout_json().len();
+    lambda.invoke(&sweep).expect("endpoint-services function");
+    show_audit(&lambda.stdout_json()[before..]);
+
+    heading("Endpoint services: the result, read back from the API");
+    println!(
+        "  allowed principals: {}",
+        scenario::allowed_principals(&customer, &service_id)
+            .await
+            .join(", ")
+    );
+    println!(
+        "  Astro's endpoint {ours}: {}",
+        scenario::endpoint_state(&astro, &ours).await
+    );
+    println!(
+        "  the stranger's endpoint {theirs}: {} (UnknownRequests=ignore)",
+        scenario::endpoint_state(&stranger, &theirs).await
+    );
+}
+
 /// PeerRole: this project's stack with the temporary role, Astro's peering accepted, and the
 /// peer-role function removing the role through CloudFormation.
 async fn peer_role_demo(emulator: &Emulator) {
@@ -414,6 +484,7 @@ async fn main() {
     let peered = peering_demo(&emulator).await;
     transit_gateway_demo(&emulator).await;
     zones_demo(&emulator, &peered).await;
+    endpoint_services_demo(&emulator).await;
     peer_role_demo(&emulator).await;
     heading("done: the emulator and the functions are stopped");
 }

@@ -17,7 +17,7 @@ use crate::zones::EndpointReads;
 /// The customer account's EC2: VPCs, route tables, peerings.
 #[derive(Clone)]
 pub struct Ec2 {
-    client: Client,
+    pub(super) client: Client,
 }
 
 impl Ec2 {
@@ -30,7 +30,7 @@ impl Ec2 {
     }
 }
 
-fn filter(name: &str, values: &[&str]) -> Filter {
+pub(super) fn filter(name: &str, values: &[&str]) -> Filter {
     Filter::builder()
         .name(name)
         .set_values(Some(values.iter().map(|v| v.to_string()).collect()))

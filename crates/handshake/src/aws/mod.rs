@@ -6,6 +6,7 @@
 
 pub mod cloudformation;
 pub mod ec2;
+pub mod endpoint_services;
 pub mod route53;
 pub mod tgw;
 

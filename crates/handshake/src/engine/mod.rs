@@ -40,6 +40,13 @@ pub trait Handshake: Sync {
     fn act(&self, action: &Self::Action) -> impl Future<Output = Result<Written>> + Send;
     /// The ids a sweep reconciles.
     fn sweep(&self) -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// The ids a trigger naming `id` reconciles: `id` itself by default; a handshake whose
+    /// resource holds requests of its own (an endpoint service and its pending connections)
+    /// adds them.
+    fn resources(&self, id: &str) -> impl Future<Output = Result<Vec<String>>> + Send {
+        let ids = vec![id.to_string()];
+        async move { Ok(ids) }
+    }
     /// Read-only checks made once per invocation, before any resource (a RAM share's
     /// associations, say): each is recorded as a `status` record and its findings counted
     /// as conflicts. None by default.
@@ -361,15 +368,16 @@ pub async fn run<H: Handshake>(
         }
         Err(err) => failed("checks", err, &mut invocation),
     }
-    let ids = match &trigger.target {
-        Target::One(id) => vec![id.clone()],
-        Target::Sweep => match h.sweep().await {
-            Ok(ids) => ids,
-            Err(err) => {
-                failed("sweep", err, &mut invocation);
-                Vec::new()
-            }
-        },
+    let listed = match &trigger.target {
+        Target::One(id) => h.resources(id).await.map_err(|e| (id.as_str(), e)),
+        Target::Sweep => h.sweep().await.map_err(|e| ("sweep", e)),
+    };
+    let ids = match listed {
+        Ok(ids) => ids,
+        Err((what, err)) => {
+            failed(what, err, &mut invocation);
+            Vec::new()
+        }
     };
     for id in ids {
         let mut report = reconcile(h, &id, &settings, &rec).await;

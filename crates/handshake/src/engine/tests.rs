@@ -91,6 +91,7 @@ impl Handshake for Scripted {
         field: "id",
         valid: |_| true,
         events: &[],
+        sweep_events: &[],
     };
 
     async fn observe(&self, _id: &str) -> Result<Option<usize>> {

@@ -108,6 +108,7 @@ impl<S: PeerRolePort, P: PeeringReads> Handshake for PeerRoleHandshake<S, P> {
         field: "vpcPeeringConnectionId",
         valid: ids::is_peering_id,
         events: &["AcceptVpcPeeringConnection"],
+        sweep_events: &[],
     };
 
     async fn observe(&self, id: &str) -> Result<Option<Observation>> {

@@ -59,6 +59,7 @@ impl<P: PeeringPort> Handshake for PeeringHandshake<P> {
         field: "vpcPeeringConnectionId",
         valid: ids::is_peering_id,
         events: &["CreateVpcPeeringConnection", "AcceptVpcPeeringConnection"],
+        sweep_events: &[],
     };
 
     async fn observe(&self, id: &str) -> Result<Option<Observation>> {

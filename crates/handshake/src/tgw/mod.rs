@@ -166,6 +166,7 @@ impl<P: TgwPort> Handshake for TgwHandshake<P> {
             "CreateTransitGatewayVpcAttachment",
             "AcceptTransitGatewayVpcAttachment",
         ],
+        sweep_events: &[],
     };
 
     async fn observe(&self, id: &str) -> Result<Option<Observation>> {

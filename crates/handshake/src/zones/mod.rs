@@ -154,6 +154,7 @@ where
         field: "hostedZoneId",
         valid: ids::is_zone_id,
         events: &[],
+        sweep_events: &[],
     };
 
     async fn observe(&self, id: &str) -> Result<Option<Observation>> {
