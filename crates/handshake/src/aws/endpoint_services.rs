@@ -10,12 +10,34 @@ use crate::endpoint_services::{
 };
 use crate::error::{Error, Result};
 
+/// The text with its first letter in the case `upper` says.
+fn first_letter(text: &str, upper: bool) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) if upper => c.to_uppercase().chain(chars).collect(),
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// An endpoint's state as EC2 sends it, `pendingAcceptance` (the API reference's examples and
+/// the `vpc-endpoint-state` filter's values), or as the SDK's model spells it,
+/// `PendingAcceptance`: the same state either way.
+fn connection_state(raw: &str) -> ConnectionState {
+    ConnectionState::parse(&first_letter(raw, false))
+}
+
+/// A service's state, `Available` (as EC2 sends it), whatever the case of its first letter.
+fn service_state(raw: &str) -> ServiceState {
+    ServiceState::parse(&first_letter(raw, true))
+}
+
 fn connection_of(c: &aws_sdk_ec2::types::VpcEndpointConnection) -> Option<Connection> {
     Some(Connection {
         service_id: c.service_id()?.to_string(),
         endpoint_id: c.vpc_endpoint_id()?.to_string(),
         owner: c.vpc_endpoint_owner().unwrap_or_default().to_string(),
-        state: ConnectionState::parse(
+        state: connection_state(
             c.vpc_endpoint_state()
                 .map(|s| s.as_str())
                 .unwrap_or("unknown"),
@@ -89,9 +111,7 @@ impl EndpointServicesPort for Ec2 {
             .map(|s| EndpointService {
                 id: id.to_string(),
                 name: s.service_name().unwrap_or_default().to_string(),
-                state: ServiceState::parse(
-                    s.service_state().map(|st| st.as_str()).unwrap_or("unknown"),
-                ),
+                state: service_state(s.service_state().map(|st| st.as_str()).unwrap_or("unknown")),
                 acceptance_required: s.acceptance_required().unwrap_or(true),
             }))
     }
@@ -211,5 +231,26 @@ impl EndpointServicesPort for Ec2 {
             &[ConnectionState::Rejected],
         )
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_read_the_same_in_either_case() {
+        for raw in ["pendingAcceptance", "PendingAcceptance"] {
+            assert_eq!(connection_state(raw), ConnectionState::PendingAcceptance);
+        }
+        assert_eq!(connection_state("Available"), ConnectionState::Available);
+        assert_eq!(
+            connection_state("somethingNew"),
+            ConnectionState::Other("somethingNew".into())
+        );
+        for raw in ["Available", "available"] {
+            assert_eq!(service_state(raw), ServiceState::Available);
+        }
+        assert_eq!(service_state(""), ServiceState::Other(String::new()));
     }
 }
