@@ -197,6 +197,27 @@ class Services:
         rules = [r for r, res in declared(self.world).items() if res["Type"] == "AWS::Events::Rule"]
         assert sorted(allow["Condition"]["ArnEquals"]["aws:SourceArn"]) == sorted(self.rule_arn(r) for r in rules)
 
+    def exists_CloudWatch_Dashboard(self, lid: str, name: str) -> None:
+        assert name == self.stack.properties(lid)["DashboardName"]
+        body = json.loads(self.c("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"])
+        functions = {self.physical[f] for f, res in declared(self.world).items()
+                     if res["Type"] == "AWS::Lambda::Function"}
+        shown = {m[3] for w in body["widgets"] if w["type"] == "metric"
+                 for m in w["properties"]["metrics"] if m[:3] == ["AWS/Lambda", "Errors", "FunctionName"]}
+        assert shown == functions, "the dashboard shows each deployed function's errors"
+        (queue,) = [m[3] for w in body["widgets"] if w["type"] == "metric" for m in w["properties"]["metrics"]
+                    if m[0] == "AWS/SQS"]
+        assert self.physical["DeadLetterQueue"].endswith("/" + queue)
+
+    def exists_Logs_QueryDefinition(self, lid: str, definition_id: str) -> None:
+        props = self.stack.properties(lid)
+        (query,) = [q for q in self.c("logs").describe_query_definitions()["queryDefinitions"]
+                    if q["queryDefinitionId"] == definition_id]
+        assert query["name"] == self.concrete(props["Name"])
+        assert query["queryString"] == props["QueryString"]
+        groups = {self.physical[g] for g, res in declared(self.world).items() if res["Type"] == "AWS::Logs::LogGroup"}
+        assert set(query["logGroupNames"]) == groups
+
     def exists_CloudWatch_Alarm(self, lid: str, name: str) -> None:
         (alarm,) = self.c("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"]
         props = self.stack.properties(lid)
@@ -289,6 +310,11 @@ class Services:
                 == "AWS.SimpleQueueService.NonExistentQueue"
         elif rtype == "AWS::CloudWatch::Alarm":
             assert c("cloudwatch").describe_alarms(AlarmNames=[physical])["MetricAlarms"] == []
+        elif rtype == "AWS::CloudWatch::Dashboard":
+            assert error_code(lambda: c("cloudwatch").get_dashboard(DashboardName=physical)) == "ResourceNotFound"
+        elif rtype == "AWS::Logs::QueryDefinition":
+            definitions = c("logs").describe_query_definitions()["queryDefinitions"]
+            assert [q for q in definitions if q["queryDefinitionId"] == physical] == []
         elif rtype == "AWS::RAM::ResourceShare":
             shares = c("ram").get_resource_shares(resourceOwner="SELF")["resourceShares"]
             assert [s["status"] for s in shares if s["resourceShareArn"] == physical] in ([], ["DELETED"])

@@ -65,7 +65,8 @@ EVERYTHING = {
 }
 
 ALWAYS = {
-    "DeadLetterQueue", "DeadLetterQueuePolicy", "DeadLetterQueueDepthAlarm",
+    "DeadLetterQueue", "DeadLetterQueuePolicy", "DeadLetterQueueDepthAlarm", "Dashboard",
+    "HandshakeHistoryQuery", "WritesQuery", "RefusalsQuery", "OpenFindingsQuery",
     "PeeringFunction", "PeeringRole", "PeeringLogGroup", "PeeringFunctionCloudTrail", "PeeringFunctionSweep",
     "PeerRoleFunction", "PeerRoleFunctionRole", "PeerRoleLogGroup", "PeerRoleFunctionCloudTrail",
     "PeerRoleFunctionSweep",
@@ -390,6 +391,82 @@ def test_alarms(overrides):
 
 
 # --------------------------------------------------------------------------------------------
+# Dashboard and saved queries
+# --------------------------------------------------------------------------------------------
+LOG_GROUPS = {
+    "PeeringFunction": "PeeringLogGroup",
+    "TransitGatewayFunction": "TransitGatewayLogGroup",
+    "ZonesFunction": "ZonesLogGroup",
+    "PeerRoleFunction": "PeerRoleLogGroup",
+    "EndpointServicesFunction": "EndpointServicesLogGroup",
+}
+QUERIES = ["HandshakeHistoryQuery", "WritesQuery", "RefusalsQuery", "OpenFindingsQuery"]
+# Logs Insights commands, functions and the queries' own aliases: every other word is a field.
+QUERY_WORDS = {
+    "fields", "filter", "stats", "sort", "limit", "by", "and", "as", "in", "asc", "desc",
+    "count", "min", "max", "latest", "decisions", "records", "firstSeen", "lastSeen", "detail",
+}
+# The audit record's fields (crates/handshake/src/audit.rs, README "Audit record").
+RECORD_FIELDS = {
+    "audit", "record", "handshake", "resourceId", "requesterAccount", "verdict", "reason", "action",
+    "target", "outcome", "awsRequestId", "errorCode", "dryRun", "trigger", "invocationId", "timestampMs",
+}
+
+
+@pytest.mark.parametrize("overrides", [{}, TGW, ZONES, ENDPOINT_SERVICES, EVERYTHING],
+                         ids=["defaults", "tgw", "zones", "endpoint-services", "everything"])
+def test_dashboard_shows_each_function_the_stack_has(overrides):
+    import json
+
+    stack = Stack(overrides)
+    existing = stack.resources()
+    body = json.loads(stack.properties("Dashboard")["DashboardBody"])  # one JSON document
+    widgets = body["widgets"]
+    metric_widgets = [w["properties"] for w in widgets if w["type"] == "metric"]
+    for w in metric_widgets:
+        assert w["region"] == REGION and w["period"] == 300 and w["metrics"], w
+    by_metric: dict[tuple, set] = {}
+    for w in metric_widgets:
+        for namespace, metric, dimension, value in w["metrics"]:
+            by_metric.setdefault((namespace, metric, dimension), set()).add(value)
+    shown = by_metric.get(("AstroHandshake", "Failures", "Handshake"), set())
+    for fn, (_, handshake, _) in FUNCTIONS.items():
+        if fn in existing:
+            for m in ("Accepted", "Rejected", "Ignored", "Conflicts", "Failures"):
+                assert handshake in by_metric[("AstroHandshake", m, "Handshake")], (fn, m)
+            for m in ("Errors", "Duration"):
+                assert f"<Ref:{fn}>" in by_metric[("AWS/Lambda", m, "FunctionName")], (fn, m)
+        else:
+            assert handshake not in shown, fn
+            assert all(f"<Ref:{fn}>" not in v for v in by_metric.values()), fn
+    assert by_metric[("AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName")] == {
+        "<GetAtt:DeadLetterQueue.QueueName>"}
+
+
+@pytest.mark.parametrize("overrides", [{}, EVERYTHING], ids=["defaults", "everything"])
+def test_saved_queries_cover_every_log_group_and_name_record_fields(overrides):
+    stack = Stack(overrides)
+    existing = stack.resources()
+    expected_groups = sorted(f"<Ref:{LOG_GROUPS[fn]}>" for fn in FUNCTIONS if fn in existing)
+    names = []
+    for lid in QUERIES:
+        q = stack.properties(lid)
+        assert sorted(q["LogGroupNames"]) == expected_groups, lid
+        assert q["Name"].startswith(f"{STACK_NAME}/"), lid
+        names.append(q["Name"])
+        text = q["QueryString"]
+        assert 'audit = "astro-handshake"' in text, lid
+        words = set(re.findall(r"(?<![@\w])[A-Za-z]+", re.sub(r'"[^"]*"', "", text)))
+        assert words - QUERY_WORDS <= RECORD_FIELDS, (lid, words - QUERY_WORDS - RECORD_FIELDS)
+    assert len(set(names)) == len(names)
+    assert re.search(r"filter .*record = \"action\" and outcome != \"planned\"", stack.properties("WritesQuery")["QueryString"])
+    assert 'record = "action"' in stack.properties("WritesQuery")["QueryString"]
+    assert 'verdict in ["reject", "ignore"]' in stack.properties("RefusalsQuery")["QueryString"]
+    assert 'record = "finding"' in stack.properties("OpenFindingsQuery")["QueryString"]
+    assert "resourceId = " in stack.properties("HandshakeHistoryQuery")["QueryString"]
+
+
+# --------------------------------------------------------------------------------------------
 # IAM
 # --------------------------------------------------------------------------------------------
 def test_no_write_action_on_star_and_no_iam_wildcards():
@@ -650,3 +727,20 @@ def test_no_empty_ids_in_policies(overrides):
                         values += v if isinstance(v, list) else [v]
                 for v in values:
                     assert v and not v.endswith("/") and "VPCId=," not in v and ":hostedzone/," not in v, (lid, s["Sid"], v)
+
+
+def test_record_fields_are_the_audit_records_fields():
+    """The queries' field names (RECORD_FIELDS) are the serialized fields of AuditRecord."""
+    source = (REPO / "crates/handshake/src/audit.rs").read_text()
+    body = re.search(r"pub struct AuditRecord \{(.*?)\n\}", source, re.S).group(1)
+    names = re.findall(r"pub (\w+):", body)
+    camel = {n.split("_")[0] + "".join(w.title() for w in n.split("_")[1:]) for n in names}
+    assert camel == RECORD_FIELDS
+
+
+def test_readme_shows_each_saved_query_as_deployed():
+    readme = (REPO / "README.md").read_text()
+    stack = Stack(EVERYTHING)
+    for lid in QUERIES:
+        shown = "\n".join("  " + line for line in stack.properties(lid)["QueryString"].split("\n"))
+        assert shown in readme, f"README does not show {lid} as the template has it"

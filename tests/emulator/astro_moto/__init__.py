@@ -16,6 +16,7 @@ def install():
         ec2_ext,
         endpoint_services_ext,
         lambda_s3_ext,
+        logs_ext,
         prefix_list_ext,
         recorder,
         route53_ext,
@@ -28,6 +29,7 @@ def install():
     cfn_ext.install()
     cfn_changesets_ext.install()  # after cfn_ext: builds on its stack update
     prefix_list_ext.install()
+    logs_ext.install()
     stacksets_ext.install()
     lambda_s3_ext.install()
     recorder.install()
