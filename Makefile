@@ -133,3 +133,12 @@ clean-cache:
 .PHONY: verify-remote-execution
 verify-remote-execution:
 	cargo run -q --locked -p zones -- verify $(NAME) $(VPCS)
+
+# Why can or can't Astro reach TARGET (an IPv4 address or eni- id) on TCP PORT? Runs the peering
+# function's diagnose once, read-only, with its environment (ASTRO_ACCOUNT_IDS, ASTRO_CIDRS,
+# ACCEPTER_VPC_IDS) and AWS credentials; NAME (optional) is the DNS name Astro uses. Prints one
+# line per hop; exit 0 when reachable. JSON=1 prints the JSON report instead.
+.PHONY: diagnose
+diagnose:
+	@[ -n "$(TARGET)" ] && [ -n "$(PORT)" ] || { echo "usage: make diagnose TARGET=10.0.3.25 PORT=5432 [NAME=db.corp.example] [JSON=1]"; exit 2; }
+	cargo run -q --locked -p peering -- diagnose $(TARGET) $(PORT) $(NAME) $(if $(JSON),--json)

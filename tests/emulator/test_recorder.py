@@ -12,7 +12,7 @@ from emulator_fixtures import client, reset, start_server
 CUSTOMER = "222222222222"
 ASTRO = "111111111111"
 REGION = "us-east-1"
-FIELDS = {"account", "role", "session", "service", "region", "operation", "status", "error"}
+FIELDS = {"account", "role", "session", "service", "region", "operation", "status", "error", "requestId"}
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,8 @@ def test_each_call_is_recorded_with_who_what_and_outcome(calls):
 
     records = calls.records()
     assert all(set(r) == FIELDS for r in records), records
+    ids = [r.pop("requestId") for r in records]
+    assert all(ids) and len(set(ids)) == len(ids), "each answer has its own request id"
     by_operation = {r["operation"]: r for r in records if r["account"] == CUSTOMER}
     customer = {"account": CUSTOMER, "role": "astro-handshake-test", "session": "astro-handshake-test",
                 "region": REGION}
@@ -86,3 +88,44 @@ def test_each_call_is_recorded_with_who_what_and_outcome(calls):
         "CreateVpc", "CreateVpc", "DescribeVpcs", "CreateHostedZone", "CreateVPCAssociationAuthorization",
         "ListFunctions"]
 
+
+
+def test_the_request_id_logged_is_the_one_the_sdk_reads(calls):
+    ec2 = calls.client("ec2", CUSTOMER, role="astro-peering")
+    sent = [ec2.create_vpc(CidrBlock=f"10.{i}.0.0/16")["ResponseMetadata"]["RequestId"] for i in range(3)]
+    sent.append(ec2.describe_vpcs()["ResponseMetadata"]["RequestId"])
+    r53 = calls.client("route53", CUSTOMER, role="astro-peering")
+    sent.append(r53.list_hosted_zones()["ResponseMetadata"]["RequestId"])
+    logged = [r["requestId"] for r in calls.records() if r["role"] == "astro-peering"]
+    assert logged == sent and len(set(sent)) == len(sent)
+
+
+@pytest.fixture(scope="module")
+def faulty():
+    """An emulator that faults every call of the role astro-faulted (and no other)."""
+    server = start_server({"ASTRO_FAULT_RATE": "1", "ASTRO_FAULT_ROLES": "astro-faulted"})
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("service,call", [
+    ("ec2", lambda c: c.create_vpc(CidrBlock="10.9.0.0/16")),
+    ("route53", lambda c: c.create_hosted_zone(Name="x.internal", CallerReference="x")),
+    ("cloudformation", lambda c: c.list_stacks()),
+    ("ram", lambda c: c.get_resource_shares(resourceOwner="SELF")),
+    ("logs", lambda c: c.describe_log_groups()),
+])
+def test_a_faulted_call_is_a_503_in_the_services_shape_and_changes_nothing(faulty, service, call):
+    reset(faulty)
+    faulted = client(faulty, service, CUSTOMER, region=REGION, role="astro-faulted")
+    with pytest.raises(ClientError) as e:
+        call(faulted)
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    assert e.value.response["Error"]["Code"] == "ServiceUnavailable"
+    # Another role in the same account is served, and sees that nothing was made.
+    other = client(faulty, "ec2", CUSTOMER, region=REGION, role="astro-handshake-test")
+    assert [v for v in other.describe_vpcs()["Vpcs"] if v["CidrBlock"] == "10.9.0.0/16"] == []
+    assert client(faulty, "route53", CUSTOMER, region=REGION, role="astro-handshake-test") \
+        .list_hosted_zones()["HostedZones"] == []

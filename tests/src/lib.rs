@@ -77,16 +77,30 @@ pub struct Emulator {
 impl Emulator {
     /// Starts `tests/emulator/server.py` with `$HANDSHAKE_PYTHON` (default `python3`).
     pub fn start() -> Self {
-        Self::launch(None)
+        Self::launch(None, &[])
     }
 
     /// Starts one whose every served call is appended to `call_log` (one JSON line each:
     /// account, role, service, operation, status; see tests/emulator/astro_moto/recorder.py).
     pub fn start_recording(call_log: &Path) -> Self {
-        Self::launch(Some(call_log))
+        Self::launch(Some(call_log), &[])
     }
 
-    fn launch(call_log: Option<&Path>) -> Self {
+    /// A recording one that answers `rate` (0 to 1) of the calls signed by `roles` with HTTP 503
+    /// `ServiceUnavailable` before acting on them (a faulted call changes nothing; the choice
+    /// is seeded by `seed`; see tests/emulator/astro_moto/faults.py).
+    pub fn start_faulty(call_log: &Path, rate: f64, roles: &[&str], seed: u64) -> Self {
+        Self::launch(
+            Some(call_log),
+            &[
+                ("ASTRO_FAULT_RATE", &rate.to_string()),
+                ("ASTRO_FAULT_ROLES", &roles.join(",")),
+                ("ASTRO_FAULT_SEED", &seed.to_string()),
+            ],
+        )
+    }
+
+    fn launch(call_log: Option<&Path>, env: &[(&str, &str)]) -> Self {
         let python = std::env::var("HANDSHAKE_PYTHON").unwrap_or_else(|_| "python3".into());
         let port = free_port();
         let log = std::env::temp_dir().join(format!("astro-handshake-moto-{port}.log"));
@@ -95,6 +109,7 @@ impl Emulator {
         if let Some(path) = call_log {
             command.env("ASTRO_CALL_LOG", path);
         }
+        command.envs(env.iter().copied());
         let mut child = command
             .arg(root().join("tests/emulator/server.py"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])

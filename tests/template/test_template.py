@@ -500,6 +500,15 @@ def test_peering_policy_is_scoped():
     assert tags["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"] == ["astro-handshake:managed"]
     assert tags["Condition"]["ArnLike"] == {"ec2:AccepterVpc": vpcs}
     assert "RejectRequestsIntoAccepterVpcs" not in by_sid(policy_of_role(Stack(), "PeeringRole"))
+    # The diagnose action reads only; what IAM can scope is scoped.
+    assert sorted(actions_of(st["DiagnoseNetwork"])) == [
+        "ec2:DescribeNetworkAcls", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups",
+        "ec2:DescribeTransitGatewayAttachments", "route53:ListHostedZones"]
+    assert resources_of(st["DiagnosePrefixLists"]) == [f"arn:aws:ec2:{REGION}:*:prefix-list/*"]
+    assert actions_of(st["DiagnosePrefixLists"]) == ["ec2:GetManagedPrefixListEntries"]
+    assert resources_of(st["DiagnoseZones"]) == ["arn:aws:route53:::hostedzone/*"]
+    for sid in ("DiagnoseNetwork", "DiagnosePrefixLists", "DiagnoseZones"):
+        assert all(READ_ONLY.match(a) for a in actions_of(st[sid])), sid
 
 
 def test_transit_gateway_policy_is_scoped():

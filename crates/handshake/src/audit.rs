@@ -73,8 +73,7 @@ pub struct AuditRecord {
     pub error_code: Option<String>,
     pub dry_run: bool,
     pub trigger: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub invocation_id: Option<String>,
+    pub invocation_id: String,
     pub timestamp_ms: u128,
 }
 
@@ -98,6 +97,20 @@ impl Sink for StdoutSink {
     fn metrics(&self, document: &serde_json::Value) {
         println!("{document}");
     }
+}
+
+/// JSON lines on stderr, for a function run from a shell: stdout is kept for the answer.
+/// Metrics are left out.
+pub struct StderrSink;
+
+impl Sink for StderrSink {
+    fn record(&self, record: &AuditRecord) {
+        if let Ok(line) = serde_json::to_string(record) {
+            eprintln!("{line}");
+        }
+    }
+
+    fn metrics(&self, _document: &serde_json::Value) {}
 }
 
 /// Keeps the records, for tests and for the invocation's response.
@@ -129,6 +142,11 @@ impl Sink for MemorySink {
             all.push(document.clone());
         }
     }
+}
+
+/// An invocation id for a run outside Lambda (a shell, a test without one): `local-<pid>-<ms>`.
+pub fn local_invocation_id() -> String {
+    format!("local-{}-{}", std::process::id(), now_ms())
 }
 
 pub fn now_ms() -> u128 {

@@ -44,6 +44,11 @@ pub fn is_vpc_endpoint_id(value: &str) -> bool {
     prefixed_hex(value, "vpce-")
 }
 
+/// A network interface id (`eni-` and hex).
+pub fn is_network_interface_id(value: &str) -> bool {
+    prefixed_hex(value, "eni-")
+}
+
 /// A hosted zone id as the API gives it (`Z` and letters/digits), without `/hostedzone/`.
 pub fn is_zone_id(value: &str) -> bool {
     (1..=32).contains(&value.len())

@@ -9,6 +9,7 @@ pub mod aws;
 pub mod cidr;
 pub mod config;
 pub mod decision;
+pub mod diagnose;
 pub mod endpoint_services;
 pub mod engine;
 pub mod error;

@@ -1,8 +1,15 @@
-//! The VPC peering Lambda: configuration and clients once, then one reconcile per event.
+//! The VPC peering Lambda: configuration and clients once, then one reconcile (or one
+//! diagnosis) per event. With arguments it runs once from the command line instead (see
+//! [`cli`]).
 #![recursion_limit = "256"]
 
-use handshake::aws::ec2::Ec2;
+mod cli;
+
+use handshake::audit::StdoutSink;
+use handshake::aws::{ec2::Ec2, route53::Route53};
 use handshake::config::ProcessEnv;
+use handshake::diagnose::{self, Doctor};
+use handshake::engine;
 use handshake::peering::{PeeringConfig, PeeringHandshake};
 
 #[tokio::main]
@@ -11,9 +18,26 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = PeeringConfig::read(&ProcessEnv)?;
     let settings = config.settings();
     let sdk = handshake::aws::load_config().await?;
+    let doctor = Doctor {
+        network: Ec2::from_sdk(&sdk),
+        names: Route53::from_sdk(&sdk),
+        common: config.common.clone(),
+    };
     let handshake = PeeringHandshake {
         port: Ec2::from_sdk(&sdk),
         config,
     };
-    handshake::runtime::serve_handshake(&handshake, &settings).await
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.is_empty() {
+        std::process::exit(cli::run(&handshake, &doctor, &settings, &args).await);
+    }
+    let (handshake, doctor, settings) = (&handshake, &doctor, &settings);
+    handshake::runtime::serve(|event, request_id| async move {
+        if diagnose::asks(&event) {
+            diagnose::handle(doctor, &event, settings, &StdoutSink, Some(request_id)).await
+        } else {
+            engine::handle(handshake, &event, settings, &StdoutSink, Some(request_id)).await
+        }
+    })
+    .await
 }

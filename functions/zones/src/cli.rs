@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use handshake::audit::{AuditRecord, Sink};
+use handshake::audit::StderrSink;
 use handshake::engine::Settings;
 use handshake::tgw::AttachmentReads;
 use handshake::zones::{self, verify, ZonesHandshake, ZonesPort, ZonesReads};
@@ -12,19 +12,6 @@ use handshake::zones::{self, verify, ZonesHandshake, ZonesPort, ZonesReads};
 pub const USAGE: &str = "usage: zones verify NAME [VPC_ID ...]   resolve NAME as the VPCs see it (exit 1 if it does not resolve)
        zones invoke 'EVENT_JSON'          run one event here, e.g. '{\"sweep\": true, \"dryRun\": true}'
        (no arguments: serve Lambda invocations)";
-
-/// Audit records as JSON lines on stderr: stdout is kept for the answer.
-struct StderrSink;
-
-impl Sink for StderrSink {
-    fn record(&self, record: &AuditRecord) {
-        if let Ok(line) = serde_json::to_string(record) {
-            eprintln!("{line}");
-        }
-    }
-
-    fn metrics(&self, _document: &Value) {}
-}
 
 /// Runs `zones verify NAME [VPC_ID ...]` or `zones invoke EVENT_JSON`; returns the exit code
 /// (2: usage, 1: the answer is an error or the name does not resolve).

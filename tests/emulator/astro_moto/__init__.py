@@ -15,6 +15,7 @@ def install():
         cfn_ext,
         ec2_ext,
         endpoint_services_ext,
+        faults,
         lambda_s3_ext,
         logs_ext,
         prefix_list_ext,
@@ -32,5 +33,6 @@ def install():
     logs_ext.install()
     stacksets_ext.install()
     lambda_s3_ext.install()
+    faults.install()  # before the recorder, which logs the faults
     recorder.install()
     _installed = True

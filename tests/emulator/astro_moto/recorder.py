@@ -16,6 +16,12 @@ A server-side record of who called what, in the spirit of a CloudTrail event:
   operation whose HTTP method and URI match for REST protocols - the Route 53 routes added by
   route53_ext included).
 * status: the HTTP status; error: the error code of a failed call (CloudTrail's errorCode).
+* requestId: the request id of the answer, as AWS sends it in the x-amzn-RequestId header (and
+  CloudTrail records it): moto's own when it set that header, else a fresh UUID, which is then
+  added to the answer's headers. As in AWS, an XML answer's own request id element
+  (<requestId> of EC2, <RequestId> of the query protocols) is the same id (moto writes a
+  constant there). The SDKs read it from the header or the body, so an audit record's
+  awsRequestId names the one call it reports.
 
 Hook: moto.core.responses.BaseResponse._dispatch (parse the request, then call the operation),
 which every service of the emulator goes through except S3 (its own dispatch: S3 calls are not
@@ -28,6 +34,7 @@ import json
 import os
 import re
 import threading
+import uuid
 from typing import Any
 
 from moto.core.responses import BaseResponse
@@ -59,14 +66,39 @@ def _error_code(status: int, body: Any) -> str | None:
     return match.group(1).decode() if match else None
 
 
+def _request_id(headers: Any) -> str:
+    """The answer's x-amzn-RequestId, set to a fresh UUID when moto gave none."""
+    for key in list(headers.keys()):
+        if key.lower() in ("x-amzn-requestid", "x-amz-request-id") and headers[key]:
+            return str(headers[key])
+    request_id = str(uuid.uuid4())
+    headers["x-amzn-RequestId"] = request_id
+    return request_id
+
+
+_BODY_ID = re.compile(rb"<(requestId|RequestId|RequestID)>[^<]*</(requestId|RequestId|RequestID)>")
+
+
+def _with_request_id(body: Any, request_id: str) -> Any:
+    """An XML body whose request id element says `request_id`."""
+    if isinstance(body, str):
+        return _with_request_id(body.encode(), request_id).decode()
+    if not isinstance(body, bytes):
+        return body
+    return _BODY_ID.sub(lambda m: b"<%s>%s</%s>" % (m.group(1), request_id.encode(), m.group(1)), body, count=1)
+
+
 def patch_dispatch(path: str) -> None:
     orig = BaseResponse._dispatch
 
     def _dispatch(self: Any, request: Any, full_url: str, headers: Any) -> Any:
-        status, body = 500, None
+        status, body, request_id = 500, None, None
         try:
             result = orig(self, request, full_url, headers)
-            status, _headers, body = result
+            status, response_headers, body = result
+            request_id = _request_id(response_headers)
+            body = _with_request_id(body, request_id)
+            result = (status, response_headers, body)
             return result
         finally:
             try:
@@ -85,6 +117,7 @@ def patch_dispatch(path: str) -> None:
                     "operation": operation,
                     "status": int(status),
                     "error": _error_code(int(status), body),
+                    "requestId": request_id,
                 }
                 with _lock:
                     with open(path, "a", encoding="utf-8") as log:

@@ -73,6 +73,26 @@ fn route_target(r: &aws_sdk_ec2::types::Route) -> RouteTarget {
     RouteTarget::Other(other.to_string())
 }
 
+/// A route table with its IPv4 routes.
+pub(super) fn route_table(t: &aws_sdk_ec2::types::RouteTable) -> RouteTable {
+    RouteTable {
+        id: t.route_table_id().unwrap_or_default().to_string(),
+        main: t.associations().iter().any(|a| a.main() == Some(true)),
+        tags: tags(t.tags()),
+        routes: t
+            .routes()
+            .iter()
+            .filter_map(|r| {
+                Some(Route {
+                    destination: r.destination_cidr_block()?.to_string(),
+                    target: route_target(r),
+                    state: RouteState::parse(r.state().map(|s| s.as_str()).unwrap_or_default()),
+                })
+            })
+            .collect(),
+    }
+}
+
 /// A peering as the decision sees it.
 fn peering_of(p: &aws_sdk_ec2::types::VpcPeeringConnection) -> Option<Peering> {
     Some(Peering {
@@ -131,27 +151,7 @@ impl VpcReads for Ec2 {
             .try_collect()
             .await
             .map_err(|e| classify("DescribeRouteTables", e))?;
-        Ok(tables
-            .iter()
-            .map(|t| RouteTable {
-                id: t.route_table_id().unwrap_or_default().to_string(),
-                main: t.associations().iter().any(|a| a.main() == Some(true)),
-                tags: tags(t.tags()),
-                routes: t
-                    .routes()
-                    .iter()
-                    .filter_map(|r| {
-                        Some(Route {
-                            destination: r.destination_cidr_block()?.to_string(),
-                            target: route_target(r),
-                            state: RouteState::parse(
-                                r.state().map(|s| s.as_str()).unwrap_or_default(),
-                            ),
-                        })
-                    })
-                    .collect(),
-            })
-            .collect())
+        Ok(tables.iter().map(route_table).collect())
     }
 }
 

@@ -5,6 +5,7 @@
 //! product code does not know which endpoint it talks to.
 
 pub mod cloudformation;
+pub mod diagnose;
 pub mod ec2;
 pub mod endpoint_services;
 pub mod route53;

@@ -93,6 +93,31 @@ impl Route53 {
     }
 }
 
+impl Route53 {
+    /// This account's private hosted zones, as (bare id, name with its trailing dot).
+    pub(super) async fn private_zones(&self) -> Result<Vec<(String, String)>> {
+        self.every_page(|marker| async move {
+            let out = (self.client.list_hosted_zones())
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(|e| classify("ListHostedZones", e))?;
+            let zones = out
+                .hosted_zones()
+                .iter()
+                .filter(|z| z.config().is_some_and(|c| c.private_zone()))
+                .map(|z| (bare_zone_id(z.id()).to_string(), z.name().to_string()));
+            let next = if out.is_truncated() {
+                out.next_marker().map(String::from)
+            } else {
+                None
+            };
+            Ok((zones.collect(), next))
+        })
+        .await
+    }
+}
+
 fn vpc(v: &VpcRef) -> Vpc {
     Vpc::builder()
         .vpc_id(&v.vpc_id)

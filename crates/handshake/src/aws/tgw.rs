@@ -47,7 +47,7 @@ fn filter(name: &str, values: &[&str]) -> Filter {
         .build()
 }
 
-fn attachment(a: &aws_sdk_ec2::types::TransitGatewayAttachment) -> Attachment {
+pub(super) fn attachment(a: &aws_sdk_ec2::types::TransitGatewayAttachment) -> Attachment {
     let association = a.association().and_then(|x| {
         let state = AssociationState::parse(x.state().map(|s| s.as_str()).unwrap_or_default());
         let id = x.transit_gateway_route_table_id()?.to_string();

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use futures::stream::{self, StreamExt};
 use serde_json::Value;
 
-use crate::audit::{Counters, Outcome, Sink, Verdict};
+use crate::audit::{self, Counters, Outcome, Sink, Verdict};
 use crate::decision::{Action, Check, Decision, Effect, Written};
 use crate::error::{Error, Result};
 use crate::trigger::{self, IdSpec, Target, Trigger};
@@ -335,7 +335,7 @@ pub async fn run<H: Handshake>(
         sink,
         kind: H::KIND,
         trigger: trigger.source.clone(),
-        invocation_id,
+        invocation_id: invocation_id.unwrap_or_else(audit::local_invocation_id),
         dry_run: settings.dry_run,
     };
     let mut invocation = InvocationReport {
@@ -453,7 +453,7 @@ pub async fn query<Q: Query>(
         sink,
         kind: Q::KIND,
         trigger: Q::TRIGGER.into(),
-        invocation_id,
+        invocation_id: invocation_id.unwrap_or_else(audit::local_invocation_id),
         dry_run: settings.dry_run,
     };
     let mut counters = Counters::default();
@@ -491,7 +491,7 @@ fn refuse_event(
         sink,
         kind,
         trigger: "unrecognised".into(),
-        invocation_id,
+        invocation_id: invocation_id.unwrap_or_else(audit::local_invocation_id),
         dry_run: settings.dry_run,
     };
     rec.error("-", err);

@@ -11,7 +11,8 @@ pub struct Recorder<'a> {
     pub sink: &'a dyn Sink,
     pub kind: &'static str,
     pub trigger: String,
-    pub invocation_id: Option<String>,
+    /// Lambda's request id (or one made up for a run outside Lambda).
+    pub invocation_id: String,
     pub dry_run: bool,
 }
 

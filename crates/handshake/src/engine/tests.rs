@@ -127,7 +127,7 @@ async fn reconcile_once(h: &Scripted, settings: &Settings) -> (Report, MemorySin
         sink: &sink,
         kind: "scripted",
         trigger: "test".into(),
-        invocation_id: None,
+        invocation_id: "test".into(),
         dry_run: settings.dry_run,
     };
     let report = reconcile(h, "r-1", settings, &rec).await;
