@@ -100,6 +100,13 @@ impl Emulator {
         )
     }
 
+    /// A recording one that throttles EC2 as AWS does: a bucket per account and action, 50
+    /// tokens refilled at 5 a second for a mutating action, 100 at 20 for a read (see
+    /// tests/emulator/astro_moto/throttle_ext.py).
+    pub fn start_throttling(call_log: &Path) -> Self {
+        Self::launch(Some(call_log), &[("ASTRO_EC2_THROTTLE", "1")])
+    }
+
     fn launch(call_log: Option<&Path>, env: &[(&str, &str)]) -> Self {
         let python = std::env::var("HANDSHAKE_PYTHON").unwrap_or_else(|_| "python3".into());
         let port = free_port();

@@ -22,6 +22,7 @@ def install():
         recorder,
         route53_ext,
         stacksets_ext,
+        throttle_ext,
     )
 
     ec2_ext.install()
@@ -34,5 +35,6 @@ def install():
     stacksets_ext.install()
     lambda_s3_ext.install()
     faults.install()  # before the recorder, which logs the faults
+    throttle_ext.install()  # likewise
     recorder.install()
     _installed = True

@@ -1,10 +1,12 @@
 //! EC2 behind [`VpcRoutes`], [`PeeringReads`], [`PeeringPort`] and [`EndpointReads`].
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use aws_sdk_ec2::types::{Filter, PeeringConnectionOptionsRequest, Tag, VpcCidrBlockStateCode};
 use aws_sdk_ec2::Client;
 
+use super::pacing::ActionBuckets;
 use super::{classify, code_of, write_outcome};
 use crate::decision::Written;
 use crate::error::{Error, Result};
@@ -14,10 +16,12 @@ use crate::ports::{VpcReads, VpcRoutes};
 use crate::zones::verify::Endpoint;
 use crate::zones::EndpointReads;
 
-/// The customer account's EC2: VPCs, route tables, peerings.
+/// The customer account's EC2: VPCs, route tables, peerings. Every mutating call first waits
+/// for a token of that action's bucket ([`ActionBuckets::ec2_writes`]), shared by the clones.
 #[derive(Clone)]
 pub struct Ec2 {
     pub(super) client: Client,
+    pub(super) writes: Arc<ActionBuckets>,
 }
 
 impl Ec2 {
@@ -26,7 +30,10 @@ impl Ec2 {
     }
 
     pub(crate) fn from_client(client: Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            writes: Arc::new(ActionBuckets::ec2_writes()),
+        }
     }
 }
 
@@ -171,6 +178,7 @@ impl VpcRoutes for Ec2 {
                 )))
             }
         };
+        self.writes.wait("CreateRoute").await;
         write_outcome("CreateRoute", call.send().await, &["RouteAlreadyExists"])
     }
 }
@@ -242,6 +250,7 @@ impl PeeringReads for Ec2 {
 
 impl PeeringPort for Ec2 {
     async fn accept(&self, id: &str) -> Result<Written> {
+        self.writes.wait("AcceptVpcPeeringConnection").await;
         write_outcome(
             "AcceptVpcPeeringConnection",
             self.client
@@ -254,6 +263,7 @@ impl PeeringPort for Ec2 {
     }
 
     async fn reject(&self, id: &str) -> Result<Written> {
+        self.writes.wait("RejectVpcPeeringConnection").await;
         write_outcome(
             "RejectVpcPeeringConnection",
             self.client
@@ -266,6 +276,7 @@ impl PeeringPort for Ec2 {
     }
 
     async fn enable_accepter_dns(&self, id: &str) -> Result<Written> {
+        self.writes.wait("ModifyVpcPeeringConnectionOptions").await;
         let options = PeeringConnectionOptionsRequest::builder()
             .allow_dns_resolution_from_remote_vpc(true)
             .build();
@@ -282,6 +293,7 @@ impl PeeringPort for Ec2 {
     }
 
     async fn tag(&self, id: &str, key: &str, value: &str) -> Result<Written> {
+        self.writes.wait("CreateTags").await;
         write_outcome(
             "CreateTags",
             self.client

@@ -176,6 +176,9 @@ impl EndpointServicesPort for Ec2 {
     }
 
     async fn allow_principal(&self, service_id: &str, principal: &str) -> Result<Written> {
+        self.writes
+            .wait("ModifyVpcEndpointServicePermissions")
+            .await;
         write_outcome(
             "ModifyVpcEndpointServicePermissions",
             self.client
@@ -189,6 +192,7 @@ impl EndpointServicesPort for Ec2 {
     }
 
     async fn accept_connection(&self, service_id: &str, endpoint_id: &str) -> Result<Written> {
+        self.writes.wait("AcceptVpcEndpointConnections").await;
         const OPERATION: &str = "AcceptVpcEndpointConnections";
         let out = self
             .client
@@ -212,6 +216,7 @@ impl EndpointServicesPort for Ec2 {
     }
 
     async fn reject_connection(&self, service_id: &str, endpoint_id: &str) -> Result<Written> {
+        self.writes.wait("RejectVpcEndpointConnections").await;
         const OPERATION: &str = "RejectVpcEndpointConnections";
         let out = self
             .client

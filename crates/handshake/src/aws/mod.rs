@@ -8,6 +8,7 @@ pub mod cloudformation;
 pub mod diagnose;
 pub mod ec2;
 pub mod endpoint_services;
+pub mod pacing;
 pub mod route53;
 pub mod tgw;
 

@@ -5,14 +5,12 @@
 //! concurrent actions of one invocation queue instead of being throttled.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_sdk_route53::types::{Vpc, VpcRegion};
 use aws_sdk_route53::Client;
-use tokio::sync::Mutex;
-use tokio::time::Instant;
 
+pub use super::pacing::Pacer;
 use super::{classify, code_of, write_outcome};
 use crate::decision::Written;
 use crate::error::Result;
@@ -22,36 +20,6 @@ use crate::zones::{HostedZone, VpcRef, ZonesPort};
 
 /// Route 53 requests per second this adapter allows itself (AWS: about five per account).
 pub const DEFAULT_REQUESTS_PER_SECOND: u32 = 4;
-
-/// Hands out evenly spaced start times, one per request, shared by all tasks of a process.
-#[derive(Debug)]
-pub struct Pacer {
-    interval: Duration,
-    next: Mutex<Instant>,
-}
-
-impl Pacer {
-    pub fn per_second(requests: u32) -> Self {
-        Self {
-            interval: Duration::from_secs(1) / requests.max(1),
-            next: Mutex::new(Instant::now()),
-        }
-    }
-
-    /// Reserves the next free start time: now, or one interval after the last reservation.
-    pub async fn reserve(&self) -> Instant {
-        let mut next = self.next.lock().await;
-        let slot = (*next).max(Instant::now());
-        *next = slot + self.interval;
-        slot
-    }
-
-    /// Waits for this request's slot.
-    pub async fn wait(&self) {
-        let slot = self.reserve().await;
-        tokio::time::sleep_until(slot).await;
-    }
-}
 
 /// The customer account's Route 53, paced.
 #[derive(Clone)]
@@ -283,34 +251,5 @@ impl ZonesPort for Route53 {
             }
         }
         Ok(all)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// On tokio's paused clock: time moves only when every task waits, so the spacing is
-    /// exact and the test measures no real time.
-    #[tokio::test(start_paused = true)]
-    async fn pacer_spaces_concurrent_requests() {
-        let pacer = Pacer::per_second(2);
-        let slots: Vec<_> = futures::future::join_all((0..6).map(|_| pacer.reserve())).await;
-        for pair in slots.windows(2) {
-            assert_eq!(pair[1] - pair[0], Duration::from_millis(500));
-        }
-        // Waiting never starts a request before its slot: six requests 20 ms apart span 100 ms.
-        let pacer = Arc::new(Pacer::per_second(50));
-        let start = tokio::time::Instant::now();
-        let tasks: Vec<_> = (0..6)
-            .map(|_| {
-                let pacer = pacer.clone();
-                tokio::spawn(async move { pacer.wait().await })
-            })
-            .collect();
-        for t in tasks {
-            t.await.unwrap();
-        }
-        assert_eq!(start.elapsed(), Duration::from_millis(100));
     }
 }

@@ -240,6 +240,10 @@ impl TgwPort for TgwAws {
     }
 
     async fn accept(&self, id: &str) -> Result<Written> {
+        self.routes
+            .writes
+            .wait("AcceptTransitGatewayVpcAttachment")
+            .await;
         write_outcome(
             "AcceptTransitGatewayVpcAttachment",
             self.ec2
@@ -252,6 +256,10 @@ impl TgwPort for TgwAws {
     }
 
     async fn reject(&self, id: &str) -> Result<Written> {
+        self.routes
+            .writes
+            .wait("RejectTransitGatewayVpcAttachment")
+            .await;
         write_outcome(
             "RejectTransitGatewayVpcAttachment",
             self.ec2
@@ -264,6 +272,10 @@ impl TgwPort for TgwAws {
     }
 
     async fn associate(&self, attachment_id: &str, route_table_id: &str) -> Result<Written> {
+        self.routes
+            .writes
+            .wait("AssociateTransitGatewayRouteTable")
+            .await;
         write_outcome(
             "AssociateTransitGatewayRouteTable",
             self.ec2
@@ -277,6 +289,7 @@ impl TgwPort for TgwAws {
     }
 
     async fn create_tgw_route(&self, route: &TgwRouteSpec) -> Result<Written> {
+        self.routes.writes.wait("CreateTransitGatewayRoute").await;
         write_outcome(
             "CreateTransitGatewayRoute",
             self.ec2
