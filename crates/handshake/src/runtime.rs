@@ -1,6 +1,7 @@
 //! What every function's `main` shares: logging set-up and serving Lambda invocations.
 
 use std::future::Future;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
@@ -22,17 +23,53 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// Serves Lambda invocations with `answer(event, request id)` until the runtime stops. An
+/// Time kept back from Lambda's deadline: writes in flight finish, the records and the answer
+/// go out, before Lambda stops the invocation.
+pub const WRITE_MARGIN: Duration = Duration::from_secs(10);
+
+/// What Lambda says about one invocation.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub request_id: String,
+    /// When the last write may start: Lambda's deadline less [`WRITE_MARGIN`].
+    pub write_deadline: Option<Instant>,
+}
+
+impl Invocation {
+    /// From Lambda's request id and deadline (milliseconds since the Unix epoch).
+    pub fn new(request_id: String, deadline_ms: u64) -> Self {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or_default();
+        let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+        Self {
+            request_id,
+            write_deadline: Some(Instant::now() + left.saturating_sub(WRITE_MARGIN)),
+        }
+    }
+
+    /// The function's settings for this invocation: its write deadline.
+    pub fn settings(&self, base: &Settings) -> Settings {
+        Settings {
+            write_deadline: self.write_deadline,
+            ..base.clone()
+        }
+    }
+}
+
+/// Serves Lambda invocations with `answer(event, invocation)` until the runtime stops. An
 /// `Err` (only ever when a retry can help) fails the invocation, so Lambda and EventBridge
 /// retry the event; Lambda's `errorType` is then the AWS error code (see
 /// [`crate::Error`]'s `Diagnostic`).
 pub async fn serve<F, Fut>(answer: F) -> Result<(), lambda_runtime::Error>
 where
-    F: Fn(Value, String) -> Fut,
+    F: Fn(Value, Invocation) -> Fut,
     Fut: Future<Output = Result<Value>>,
 {
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        let answering = answer(event.payload, event.context.request_id);
+        let invocation = Invocation::new(event.context.request_id, event.context.deadline);
+        let answering = answer(event.payload, invocation);
         async move {
             answering.await.inspect_err(|err| {
                 tracing::warn!(error = %err, code = err.code(), retryable = err.is_retryable(), "invocation failed; it will be retried");
@@ -48,8 +85,41 @@ pub async fn serve_handshake<H: Handshake>(
     h: &H,
     settings: &Settings,
 ) -> Result<(), lambda_runtime::Error> {
-    serve(|event, request_id| async move {
-        engine::handle(h, &event, settings, &StdoutSink, Some(request_id)).await
+    serve(|event, invocation: Invocation| async move {
+        let settings = invocation.settings(settings);
+        engine::handle(
+            h,
+            &event,
+            &settings,
+            &StdoutSink,
+            Some(invocation.request_id),
+        )
+        .await
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_write_deadline_keeps_the_margin_before_lambdas() {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let inv = Invocation::new("r".into(), now_ms + 120_000);
+        let left = inv.write_deadline.unwrap() - Instant::now();
+        assert!(
+            left <= Duration::from_secs(110) && left > Duration::from_secs(108),
+            "{left:?}"
+        );
+        // A deadline already closer than the margin: no write starts.
+        let inv = Invocation::new("r".into(), now_ms + 5_000);
+        assert!(inv.write_deadline.unwrap() <= Instant::now());
+        let settings = inv.settings(&Settings::default());
+        assert_eq!(settings.write_deadline, inv.write_deadline);
+        assert_eq!(settings.concurrency, Settings::default().concurrency);
+    }
 }

@@ -11,6 +11,7 @@ use handshake::config::ProcessEnv;
 use handshake::diagnose::{self, Doctor};
 use handshake::engine;
 use handshake::peering::{PeeringConfig, PeeringHandshake};
+use handshake::runtime::Invocation;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -32,7 +33,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         std::process::exit(cli::run(&handshake, &doctor, &settings, &args).await);
     }
     let (handshake, doctor, settings) = (&handshake, &doctor, &settings);
-    handshake::runtime::serve(|event, request_id| async move {
+    handshake::runtime::serve(|event, invocation: Invocation| async move {
+        let settings = &invocation.settings(settings);
+        let request_id = invocation.request_id;
         if diagnose::asks(&event) {
             diagnose::handle(doctor, &event, settings, &StdoutSink, Some(request_id)).await
         } else {

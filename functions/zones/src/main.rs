@@ -8,6 +8,7 @@ mod cli;
 use handshake::audit::StdoutSink;
 use handshake::aws::{ec2::Ec2, route53::Route53, tgw::TgwAws};
 use handshake::config::ProcessEnv;
+use handshake::runtime::Invocation;
 use handshake::zones::{self, ZonesConfig, ZonesHandshake};
 
 #[tokio::main]
@@ -27,7 +28,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         std::process::exit(cli::run(&handshake, &settings, &args).await);
     }
     let (handshake, settings) = (&handshake, &settings);
-    handshake::runtime::serve(|event, request_id| async move {
+    handshake::runtime::serve(|event, invocation: Invocation| async move {
+        let settings = &invocation.settings(settings);
+        let request_id = invocation.request_id;
         zones::handle(handshake, &event, settings, &StdoutSink, Some(request_id)).await
     })
     .await

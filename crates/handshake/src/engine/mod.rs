@@ -69,6 +69,11 @@ pub struct Settings {
     /// none of them: `settle_timeout` bounds it.
     pub max_rounds: usize,
     pub metrics_namespace: String,
+    /// No write starts after this instant: Lambda's deadline for the invocation less a margin
+    /// ([`crate::runtime::Invocation`]). Writes left then are left to the next run (the sweep
+    /// comes every minute), with one `status` record saying how many; they are not failures.
+    /// `None` outside Lambda.
+    pub write_deadline: Option<Instant>,
 }
 
 impl Default for Settings {
@@ -80,6 +85,7 @@ impl Default for Settings {
             concurrency: 4,
             max_rounds: 5,
             metrics_namespace: "AstroHandshake".into(),
+            write_deadline: None,
         }
     }
 }
@@ -255,14 +261,26 @@ async fn execute<H: Handshake>(
     rec: &Recorder<'_>,
     report: &mut Report,
 ) -> bool {
-    let mut results: Vec<(usize, Result<Written>)> = stream::iter(decision.plan.iter().enumerate())
-        .map(|(i, action)| async move { (i, h.act(action).await) })
-        .buffer_unordered(settings.concurrency.max(1))
-        .collect()
-        .await;
+    let deadline = settings.write_deadline;
+    let mut results: Vec<(usize, Option<Result<Written>>)> =
+        stream::iter(decision.plan.iter().enumerate())
+            .map(|(i, action)| async move {
+                if out_of_time(deadline) {
+                    return (i, None);
+                }
+                (i, Some(h.act(action).await))
+            })
+            .buffer_unordered(settings.concurrency.max(1))
+            .collect()
+            .await;
     results.sort_by_key(|(i, _)| *i);
     let mut all_written = true;
+    let mut left = 0;
     for (i, result) in results {
+        let Some(result) = result else {
+            left += 1;
+            continue;
+        };
         let action = &decision.plan[i];
         let wrote = |outcome, reason, request_id, error_code| Wrote {
             verdict: decision.verdict,
@@ -316,7 +334,27 @@ async fn execute<H: Handshake>(
         });
         rec.action(id, wrote);
     }
+    if left > 0 {
+        all_written = false;
+        report.reason = format!(
+            "{}; out of time: {left} write(s) left for the next run",
+            decision.reason
+        );
+        rec.status(&Check {
+            subject: id.to_string(),
+            reason: format!(
+                "out of time: {left} of {} write(s) not started before the invocation's deadline; the next run goes on",
+                decision.plan.len()
+            ),
+            findings: Vec::new(),
+        });
+    }
     all_written
+}
+
+/// Whether the write deadline has passed.
+fn out_of_time(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|d| Instant::now() >= d)
 }
 
 /// Runs one trigger: a sweep or one resource. Emits one EMF document. Fails (so Lambda
@@ -379,7 +417,19 @@ pub async fn run<H: Handshake>(
             Vec::new()
         }
     };
-    for id in ids {
+    let total = ids.len();
+    for (done, id) in ids.into_iter().enumerate() {
+        if out_of_time(settings.write_deadline) {
+            rec.status(&Check {
+                subject: "invocation".into(),
+                reason: format!(
+                    "out of time: {} of {total} resource(s) not looked at before the invocation's deadline; the next run goes on",
+                    total - done
+                ),
+                findings: Vec::new(),
+            });
+            break;
+        }
         let mut report = reconcile(h, &id, &settings, &rec).await;
         invocation.counters.add(&report.counters);
         if retry.is_none() {

@@ -302,3 +302,77 @@ async fn a_dry_run_records_the_plan_and_what_would_follow() {
         .filter(|r| r["record"] == "action")
         .all(|r| r["outcome"] == "planned"));
 }
+
+#[tokio::test]
+async fn writes_not_started_by_the_write_deadline_are_one_status_record_not_failures() {
+    let plan: Vec<&'static str> = vec!["w"; 30];
+    let h = Scripted::new(vec![decision(&plan, false), decision(&[], false)]);
+    let settings = Settings {
+        write_deadline: Some(Instant::now()),
+        ..fast(5, Duration::from_secs(5))
+    };
+    let (report, sink) = reconcile_once(&h, &settings).await;
+    assert_eq!(
+        h.writes.load(Ordering::SeqCst),
+        0,
+        "no write starts after it"
+    );
+    assert_eq!(report.counters.failures, 0);
+    assert!(
+        report
+            .reason
+            .ends_with("; out of time: 30 write(s) left for the next run"),
+        "{}",
+        report.reason
+    );
+    let records = sink.records();
+    let status: Vec<_> = records.iter().filter(|r| r["record"] == "status").collect();
+    assert_eq!(status.len(), 1, "{records:?}");
+    assert!(status[0]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("out of time: 30 of 30 write(s)"));
+    assert!(records
+        .iter()
+        .all(|r| r["record"] != "action" && r["record"] != "error"));
+
+    // With time left, the same plan is written.
+    let h = Scripted::new(vec![decision(&plan, false), decision(&[], false)]);
+    let settings = Settings {
+        write_deadline: Some(Instant::now() + Duration::from_secs(60)),
+        ..fast(5, Duration::from_secs(5))
+    };
+    let (report, _) = reconcile_once(&h, &settings).await;
+    assert_eq!(h.writes.load(Ordering::SeqCst), 30);
+    assert_eq!(report.counters.failures, 0);
+}
+
+#[tokio::test]
+async fn a_sweep_past_the_write_deadline_looks_at_no_more_resources_and_succeeds() {
+    let h = Scripted::new(vec![decision(&["w"], false), decision(&[], false)]);
+    let settings = Settings {
+        write_deadline: Some(Instant::now()),
+        ..fast(5, Duration::from_secs(5))
+    };
+    let sink = MemorySink::default();
+    let trigger = Trigger {
+        target: Target::Sweep,
+        source: "schedule".into(),
+        dry_run: false,
+    };
+    let report = run(&h, &trigger, &settings, &sink, None)
+        .await
+        .expect("running out of time is not a failure");
+    assert_eq!(h.looks.load(Ordering::SeqCst), 0);
+    assert_eq!(report.counters.failures, 0);
+    let status: Vec<_> = sink
+        .records()
+        .into_iter()
+        .filter(|r| r["record"] == "status")
+        .collect();
+    assert_eq!(status.len(), 1);
+    assert!(status[0]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("out of time: 1 of 1 resource(s)"));
+}
