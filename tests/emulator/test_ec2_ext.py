@@ -85,6 +85,41 @@ def test_peering_tags_are_kept_per_account(owner, vendor):
     assert tags(vendor) == {"Side": "Requester"}
 
 
+
+# -- 1. VPC peering: Filters -------------------------------------------------
+def test_peering_describe_applies_its_filters(owner, vendor):
+    """moto ignored every filter of DescribeVpcPeeringConnections (all peerings came back)."""
+    a = owner.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    b = owner.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    vendor_vpc = vendor.create_vpc(CidrBlock="172.16.0.0/16")["Vpc"]["VpcId"]
+
+    def request(peer):
+        return vendor.create_vpc_peering_connection(
+            VpcId=vendor_vpc, PeerVpcId=peer, PeerOwnerId=OWNER
+        )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+
+    into_a, into_b = request(a), request(b)
+    owner.accept_vpc_peering_connection(VpcPeeringConnectionId=into_b)
+    owner.create_tags(Resources=[into_a], Tags=[{"Key": "team", "Value": "data"}])
+
+    def by(name, values):
+        return sorted(p["VpcPeeringConnectionId"] for p in owner.describe_vpc_peering_connections(
+            Filters=[{"Name": name, "Values": values}])["VpcPeeringConnections"])
+
+    assert by("accepter-vpc-info.vpc-id", [a]) == [into_a]
+    assert by("accepter-vpc-info.vpc-id", [a, b]) == sorted([into_a, into_b])
+    assert by("status-code", ["active"]) == [into_b]
+    assert by("status-code", ["pending-acceptance"]) == [into_a]
+    assert by("requester-vpc-info.owner-id", [VENDOR]) == sorted([into_a, into_b])
+    assert by("requester-vpc-info.owner-id", [OWNER]) == []
+    assert by("tag:team", ["data"]) == [into_a]
+    # Several filters: all of them.
+    both = owner.describe_vpc_peering_connections(Filters=[
+        {"Name": "accepter-vpc-info.vpc-id", "Values": [a, b]},
+        {"Name": "status-code", "Values": ["active"]},
+    ])["VpcPeeringConnections"]
+    assert [p["VpcPeeringConnectionId"] for p in both] == [into_b]
+
 # -- 1. VPC peering: cidrBlockSet -------------------------------------------
 def test_peering_describe_lists_secondary_cidrs_on_both_sides(owner, vendor):
     owner_vpc = owner.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]

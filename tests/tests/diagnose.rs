@@ -34,6 +34,8 @@ enum Broken {
 
 struct World {
     emulator: Emulator,
+    /// The other interface at the same address, and its VPC.
+    decoy: Option<(String, String)>,
     vpc: String,
     astro_vpc: String,
     pcx: String,
@@ -44,10 +46,34 @@ struct World {
 }
 
 async fn world(broken: Broken) -> World {
+    world_with(broken, false).await
+}
+
+/// With `decoy`, first another VPC of the customer's uses the same CIDR and has an interface
+/// at the same address, which Astro does not reach.
+async fn world_with(broken: Broken, decoy: bool) -> World {
     let emulator = Emulator::start();
     let sdk = emulator.account(CUSTOMER).await;
     let ec2 = Ec2Client::new(&sdk);
     let vendor = Ec2Client::new(&emulator.account(ASTRO).await);
+    let decoy = if decoy {
+        let other = scenario::vpc(&ec2, "10.0.0.0/16").await;
+        let subnet = scenario::subnet(&ec2, &other, "10.0.3.0/24").await;
+        let eni = ec2
+            .create_network_interface()
+            .subnet_id(&subnet)
+            .private_ip_address(DB_IP)
+            .send()
+            .await
+            .expect("CreateNetworkInterface")
+            .network_interface()
+            .and_then(|n| n.network_interface_id())
+            .expect("eni id")
+            .to_string();
+        Some((eni, other))
+    } else {
+        None
+    };
     let vpc = scenario::vpc(&ec2, "10.0.0.0/16").await;
     let subnet = scenario::subnet(&ec2, &vpc, "10.0.3.0/24").await;
     let astro_vpc = scenario::vpc(&vendor, ASTRO_CIDR).await;
@@ -206,6 +232,7 @@ async fn world(broken: Broken) -> World {
         .to_string();
     World {
         emulator,
+        decoy,
         vpc,
         astro_vpc,
         pcx,
@@ -660,4 +687,26 @@ async fn a_transit_gateway_path_is_checked_through_the_main_route_table() {
         .map(|h| h["hop"].as_str().unwrap())
         .collect();
     assert_eq!(hops, ["route", "network-acl", "security-group"]);
+}
+
+/// Several VPCs may use the same private address: the interface diagnosed is the one in the
+/// VPC Astro reaches, and the other is named.
+#[tokio::test]
+async fn the_same_address_in_another_vpc_is_not_the_one_diagnosed() {
+    let w = world_with(Broken::Nothing, true).await;
+    let (decoy_eni, decoy_vpc) = w.decoy.clone().expect("a decoy");
+    let (report, _) = w.diagnose(asked(DB_IP)).await;
+    assert_eq!(report["verdict"], "reachable", "{report:#}");
+    assert_eq!(report["interfaceId"], w.eni.as_str());
+    assert_eq!(
+        report["otherInterfaces"],
+        json!([format!("{decoy_eni} ({decoy_vpc})")])
+    );
+    // Asked by its id, the decoy is diagnosed, and nothing reaches it.
+    let (report, _) = w.diagnose(asked(&decoy_eni)).await;
+    assert_eq!(report["verdict"], "blocked", "{report:#}");
+    assert!(report["summary"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("reaches {decoy_vpc}")));
 }

@@ -36,16 +36,21 @@ pub struct Invocation {
 }
 
 impl Invocation {
-    /// From Lambda's request id and deadline (milliseconds since the Unix epoch).
+    /// From Lambda's request id and deadline (milliseconds since the Unix epoch). A deadline
+    /// already past when the event arrives is not one Lambda sends (a local Runtime API may
+    /// send a duration instead): the invocation then has no write deadline.
     pub fn new(request_id: String, deadline_ms: u64) -> Self {
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
             .unwrap_or_default();
-        let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+        let write_deadline = (deadline_ms > now_ms).then(|| {
+            let left = Duration::from_millis(deadline_ms - now_ms);
+            Instant::now() + left.saturating_sub(WRITE_MARGIN)
+        });
         Self {
             request_id,
-            write_deadline: Some(Instant::now() + left.saturating_sub(WRITE_MARGIN)),
+            write_deadline,
         }
     }
 
@@ -121,5 +126,8 @@ mod tests {
         let settings = inv.settings(&Settings::default());
         assert_eq!(settings.write_deadline, inv.write_deadline);
         assert_eq!(settings.concurrency, Settings::default().concurrency);
+        // A deadline in the past (a duration, as some local Runtime APIs send) is no deadline.
+        assert_eq!(Invocation::new("r".into(), 600_000).write_deadline, None);
+        assert_eq!(Invocation::new("r".into(), now_ms - 1).write_deadline, None);
     }
 }

@@ -254,6 +254,39 @@ class _PeeringAsSeenBy:
         return self.get_tags()
 
 
+def _peering_values(view: Any, name: str) -> list:
+    """The values a DescribeVpcPeeringConnections filter compares (EC2 API reference)."""
+    p = view._pcx if hasattr(view, "_pcx") else view
+    requester, accepter = p.vpc, p.peer_vpc
+    simple = {
+        "vpc-peering-connection-id": [p.id],
+        "status-code": [p._status.code],
+        "status-message": [p._status.message],
+        "requester-vpc-info.vpc-id": [requester.id],
+        "requester-vpc-info.owner-id": [requester.owner_id],
+        "requester-vpc-info.cidr-block": [requester.cidr_block],
+        "accepter-vpc-info.vpc-id": [accepter.id],
+        "accepter-vpc-info.owner-id": [accepter.owner_id],
+        "accepter-vpc-info.cidr-block": [accepter.cidr_block],
+    }
+    if name in simple:
+        return simple[name]
+    tags = {t["key"]: t["value"] for t in view.get_tags()} if hasattr(view, "get_tags") else {}
+    if name == "tag-key":
+        return list(tags)
+    if name.startswith("tag:"):
+        key = name[4:]
+        return [tags[key]] if key in tags else []
+    from moto.ec2.exceptions import FilterNotImplementedError
+
+    raise FilterNotImplementedError(name, "DescribeVpcPeeringConnections")
+
+
+def _peering_matches(view: Any, filters: dict) -> bool:
+    """Every filter matches (AND); within one filter, any value (OR)."""
+    return all(set(_peering_values(view, name)) & set(values) for name, values in filters.items())
+
+
 def patch_vpc_peering_tags_per_account() -> None:
     """In AWS each account keeps its own tags on a cross-account peering
     connection: the accepter's CreateTags shows in the accepter's
@@ -267,6 +300,8 @@ def patch_vpc_peering_tags_per_account() -> None:
         ids = self._get_param("VpcPeeringConnectionIds", [])
         found = self.ec2_backend.describe_vpc_peering_connections(vpc_peering_ids=ids)
         viewed = [_PeeringAsSeenBy(p, self.ec2_backend) for p in found]
+        filters = self._filters_from_querystring()
+        viewed = [v for v in viewed if _peering_matches(v, filters)]
         return ActionResult({"VpcPeeringConnections": viewed})
 
     VPCPeeringConnections.describe_vpc_peering_connections = describe_vpc_peering_connections

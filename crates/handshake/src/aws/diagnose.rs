@@ -76,7 +76,7 @@ fn sg_rule(p: &IpPermission) -> SgRule {
 }
 
 impl NetworkReads for Ec2 {
-    async fn interface(&self, target: &Target) -> Result<Option<Interface>> {
+    async fn interfaces(&self, target: &Target) -> Result<Vec<Interface>> {
         let call = self.client.describe_network_interfaces();
         let call = match target {
             Target::Ip(ip) => {
@@ -85,8 +85,8 @@ impl NetworkReads for Ec2 {
             Target::Interface(id) => call.network_interface_ids(id),
         };
         match call.send().await {
-            Ok(out) => Ok(out.network_interfaces().first().map(interface_of)),
-            Err(e) if code_of(&e) == Some("InvalidNetworkInterfaceID.NotFound") => Ok(None),
+            Ok(out) => Ok(out.network_interfaces().iter().map(interface_of).collect()),
+            Err(e) if code_of(&e) == Some("InvalidNetworkInterfaceID.NotFound") => Ok(Vec::new()),
             Err(e) => Err(classify("DescribeNetworkInterfaces", e)),
         }
     }

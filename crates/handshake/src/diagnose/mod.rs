@@ -112,8 +112,9 @@ fn is_dns_name(name: &str) -> bool {
 
 /// The EC2 reads of a diagnosis.
 pub trait NetworkReads: PeeringReads {
-    /// The network interface holding the address, or the one named. `None`: none.
-    fn interface(&self, target: &Target) -> impl Future<Output = Result<Option<Interface>>> + Send;
+    /// The network interfaces holding the address (several VPCs may use the same private
+    /// address), or the one named. Empty: none.
+    fn interfaces(&self, target: &Target) -> impl Future<Output = Result<Vec<Interface>>> + Send;
     /// The subnet's route table: its explicit association, else the VPC's main table.
     fn subnet_route_table(
         &self,
@@ -166,10 +167,12 @@ impl<N: NetworkReads, Z: NameReads> Doctor<N, Z> {
             .network
             .peerings_into(&[vpc_id.to_string()], &[PeeringState::Active])
             .await?;
-        for p in peerings
-            .into_iter()
-            .filter(|p| astro.contains(&p.requester.owner_id))
-        {
+        // What the filters asked for is checked again: the path must really end in this VPC.
+        for p in peerings.into_iter().filter(|p| {
+            astro.contains(&p.requester.owner_id)
+                && p.accepter.vpc_id == vpc_id
+                && p.state == PeeringState::Active
+        }) {
             paths.push(Path::Peering {
                 astro_cidrs: self.astro_part(&p.requester.cidrs),
                 id: p.id,
@@ -234,26 +237,47 @@ impl<N: NetworkReads, Z: NameReads> Doctor<N, Z> {
             interface_id: None,
             vpc_id: None,
             subnet_id: None,
+            other_interfaces: Vec::new(),
             verdict: Verdict::Blocked,
             summary: String::new(),
             paths: Vec::new(),
         };
-        let Some(interface) = self.network.interface(&request.target).await? else {
+        let candidates = self.network.interfaces(&request.target).await?;
+        if candidates.is_empty() {
             report.verdict = Verdict::Unknown;
             report.summary = format!(
                 "no network interface in this account and Region holds {}",
                 request.target
             );
             return Ok(report);
-        };
+        }
+        // The same private address may be in use in several VPCs: the one Astro reaches is
+        // the one Astro means.
+        let mut chosen = None;
+        for candidate in &candidates {
+            let paths = self.paths(&candidate.vpc_id).await?;
+            if !paths.is_empty() {
+                chosen = Some((candidate.clone(), paths));
+                break;
+            }
+        }
+        let (interface, paths) = chosen.unwrap_or_else(|| (candidates[0].clone(), Vec::new()));
+        report.other_interfaces = candidates
+            .iter()
+            .filter(|c| c.id != interface.id)
+            .map(|c| format!("{} ({})", c.id, c.vpc_id))
+            .collect();
         report.interface_id = Some(interface.id.clone());
         report.vpc_id = Some(interface.vpc_id.clone());
         report.subnet_id = Some(interface.subnet_id.clone());
-        let paths = self.paths(&interface.vpc_id).await?;
         if paths.is_empty() {
             report.summary = format!(
                 "no active Astro peering or Transit Gateway attachment reaches {}",
-                interface.vpc_id
+                candidates
+                    .iter()
+                    .map(|c| c.vpc_id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             return Ok(report);
         }

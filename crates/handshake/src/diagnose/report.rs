@@ -110,6 +110,10 @@ pub struct Report {
     pub vpc_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subnet_id: Option<String>,
+    /// Other interfaces holding the same address, in VPCs Astro does not reach (or reaches
+    /// after the chosen one): `eni-.. (vpc-..)`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_interfaces: Vec<String>,
     pub verdict: Verdict,
     pub summary: String,
     pub paths: Vec<PathReport>,
@@ -151,6 +155,12 @@ impl Report {
             self.verdict.as_str().to_uppercase()
         )];
         lines.push(format!("  {}", self.summary));
+        if !self.other_interfaces.is_empty() {
+            lines.push(format!(
+                "  also at this address, not diagnosed: {}",
+                self.other_interfaces.join(", ")
+            ));
+        }
         for p in &self.paths {
             lines.push(format!(
                 "  {} {} from {}: {}",
