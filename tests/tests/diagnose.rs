@@ -45,6 +45,45 @@ struct World {
     sg: String,
 }
 
+/// A security group in `vpc`; its id.
+async fn security_group(ec2: &Ec2Client, vpc: &str, name: &str) -> String {
+    ec2.create_security_group()
+        .group_name(name)
+        .description(name)
+        .vpc_id(vpc)
+        .send()
+        .await
+        .expect("CreateSecurityGroup")
+        .group_id()
+        .expect("group id")
+        .to_string()
+}
+
+/// TCP 5432 in, from `cidr`.
+fn postgres_from(cidr: &str) -> IpPermission {
+    IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(5432)
+        .to_port(5432)
+        .ip_ranges(IpRange::builder().cidr_ip(cidr).build())
+        .build()
+}
+
+/// A network interface at `ip` in `subnet`, in `groups`; its id.
+async fn interface(ec2: &Ec2Client, subnet: &str, ip: &str, groups: &[&str]) -> String {
+    ec2.create_network_interface()
+        .subnet_id(subnet)
+        .private_ip_address(ip)
+        .set_groups(Some(groups.iter().map(|g| g.to_string()).collect()))
+        .send()
+        .await
+        .expect("CreateNetworkInterface")
+        .network_interface()
+        .and_then(|n| n.network_interface_id())
+        .expect("eni id")
+        .to_string()
+}
+
 async fn world(broken: Broken) -> World {
     world_with(broken, false).await
 }
@@ -59,17 +98,7 @@ async fn world_with(broken: Broken, decoy: bool) -> World {
     let decoy = if decoy {
         let other = scenario::vpc(&ec2, "10.0.0.0/16").await;
         let subnet = scenario::subnet(&ec2, &other, "10.0.3.0/24").await;
-        let eni = ec2
-            .create_network_interface()
-            .subnet_id(&subnet)
-            .private_ip_address(DB_IP)
-            .send()
-            .await
-            .expect("CreateNetworkInterface")
-            .network_interface()
-            .and_then(|n| n.network_interface_id())
-            .expect("eni id")
-            .to_string();
+        let eni = interface(&ec2, &subnet, DB_IP, &[]).await;
         Some((eni, other))
     } else {
         None
@@ -176,60 +205,30 @@ async fn world_with(broken: Broken, decoy: bool) -> World {
         .expect("ReplaceNetworkAclAssociation");
 
     // The database's security group and interface.
-    let sg = ec2
-        .create_security_group()
-        .group_name("database")
-        .description("database")
-        .vpc_id(&vpc)
-        .send()
-        .await
-        .expect("CreateSecurityGroup")
-        .group_id()
-        .expect("group id")
-        .to_string();
-    let permission = IpPermission::builder()
-        .ip_protocol("tcp")
-        .from_port(5432)
-        .to_port(5432);
+    let sg = security_group(&ec2, &vpc, "database").await;
     let permission = if broken == Broken::SecurityGroup {
-        let app = ec2
-            .create_security_group()
-            .group_name("app-servers")
-            .description("app servers")
-            .vpc_id(&vpc)
-            .send()
-            .await
-            .expect("CreateSecurityGroup")
-            .group_id()
-            .expect("group id")
-            .to_string();
-        permission.user_id_group_pairs(
-            UserIdGroupPair::builder()
-                .group_id(app)
-                .user_id(CUSTOMER)
-                .build(),
-        )
+        let app = security_group(&ec2, &vpc, "app-servers").await;
+        IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(5432)
+            .to_port(5432)
+            .user_id_group_pairs(
+                UserIdGroupPair::builder()
+                    .group_id(app)
+                    .user_id(CUSTOMER)
+                    .build(),
+            )
+            .build()
     } else {
-        permission.ip_ranges(IpRange::builder().cidr_ip(ASTRO_CIDR).build())
+        postgres_from(ASTRO_CIDR)
     };
     ec2.authorize_security_group_ingress()
         .group_id(&sg)
-        .ip_permissions(permission.build())
+        .ip_permissions(permission)
         .send()
         .await
         .expect("AuthorizeSecurityGroupIngress");
-    let eni = ec2
-        .create_network_interface()
-        .subnet_id(&subnet)
-        .private_ip_address(DB_IP)
-        .groups(&sg)
-        .send()
-        .await
-        .expect("CreateNetworkInterface")
-        .network_interface()
-        .and_then(|n| n.network_interface_id())
-        .expect("eni id")
-        .to_string();
+    let eni = interface(&ec2, &subnet, DB_IP, &[&sg]).await;
     World {
         emulator,
         decoy,
@@ -485,11 +484,7 @@ async fn a_prefix_list_holding_the_astro_cidr_passes_the_security_group_hop() {
     };
     ec2.revoke_security_group_ingress()
         .group_id(&w.sg)
-        .ip_permissions(
-            tcp()
-                .ip_ranges(IpRange::builder().cidr_ip(ASTRO_CIDR).build())
-                .build(),
-        )
+        .ip_permissions(postgres_from(ASTRO_CIDR))
         .send()
         .await
         .expect("RevokeSecurityGroupIngress");
@@ -603,37 +598,14 @@ async fn a_transit_gateway_path_is_checked_through_the_main_route_table() {
         .await
         .expect("AcceptTransitGatewayVpcAttachment");
     let subnet = scenario::subnet(&ec2, &built.spoke_vpc, "10.1.3.0/24").await;
-    let sg = ec2
-        .create_security_group()
-        .group_name("database")
-        .description("database")
-        .vpc_id(&built.spoke_vpc)
-        .send()
-        .await
-        .expect("CreateSecurityGroup")
-        .group_id()
-        .expect("group id")
-        .to_string();
+    let sg = security_group(&ec2, &built.spoke_vpc, "database").await;
     ec2.authorize_security_group_ingress()
         .group_id(&sg)
-        .ip_permissions(
-            IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(5432)
-                .to_port(5432)
-                .ip_ranges(IpRange::builder().cidr_ip("10.102.0.0/16").build())
-                .build(),
-        )
+        .ip_permissions(postgres_from("10.102.0.0/16"))
         .send()
         .await
         .expect("AuthorizeSecurityGroupIngress");
-    ec2.create_network_interface()
-        .subnet_id(&subnet)
-        .private_ip_address("10.1.3.25")
-        .groups(&sg)
-        .send()
-        .await
-        .expect("CreateNetworkInterface");
+    interface(&ec2, &subnet, "10.1.3.25", &[&sg]).await;
     let vars = [
         ("ASTRO_ACCOUNT_IDS", ASTRO),
         ("ASTRO_CIDRS", "10.102.0.0/16"),
