@@ -4,6 +4,7 @@
 #                 artifacts `sam build` ships (built, then run under qemu), cargo tests, IAM checks
 #   make package  the arm64 bootstrap of every function, as `sam build` ships it, zipped
 #   make stackset-template  a transform-free template for CloudFormation StackSets
+#   make diagnose TARGET=.. PORT=..  why Astro can or cannot reach an address, hop by hop
 # Each installs what it needs (Python venvs from PyPI, crates from crates.io, the arm64 Rust
 # target through rustup, qemu and the arm64 C library from Debian).
 
@@ -52,6 +53,7 @@ help:
 	@echo "make test                run every test (installs what it needs)"
 	@echo "make package             build the arm64 functions as sam build ships them, zipped in $(DIST)/functions"
 	@echo "make stackset-template   the StackSet edition of the template and its code, in $(DIST)/stackset"
+	@echo "make diagnose TARGET=10.0.3.25 PORT=5432 [NAME=..]   why Astro can or cannot reach an address (read-only; the peering function's environment and AWS credentials)"
 
 $(VENV)/.installed: tests/requirements.txt
 	$(PYTHON) -m venv $(VENV)
