@@ -4,7 +4,7 @@ use aws_sdk_ec2::types::{IpPermission, NetworkAclEntry, RuleAction};
 
 use super::ec2::{filter, route_table, Ec2};
 use super::route53::Route53;
-use super::tgw::attachment;
+use super::tgw::vpc_attachments;
 use super::{classify, code_of};
 use crate::diagnose::model::{AclEntry, SgRule};
 use crate::diagnose::{
@@ -199,19 +199,11 @@ impl NetworkReads for Ec2 {
 
 impl Ec2 {
     async fn available_attachments(&self, by: &str, value: &str) -> Result<Vec<Attachment>> {
-        let found = self
-            .client
-            .describe_transit_gateway_attachments()
-            .filters(filter(by, &[value]))
-            .filters(filter("resource-type", &["vpc"]))
-            .filters(filter("state", &["available"]))
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| classify("DescribeTransitGatewayAttachments", e))?;
-        Ok(found.iter().map(attachment).collect())
+        vpc_attachments(
+            &self.client,
+            vec![filter(by, &[value]), filter("state", &["available"])],
+        )
+        .await
     }
 }
 

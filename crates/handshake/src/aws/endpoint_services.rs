@@ -192,8 +192,8 @@ impl EndpointServicesPort for Ec2 {
     }
 
     async fn accept_connection(&self, service_id: &str, endpoint_id: &str) -> Result<Written> {
-        self.writes.wait("AcceptVpcEndpointConnections").await;
         const OPERATION: &str = "AcceptVpcEndpointConnections";
+        self.writes.wait(OPERATION).await;
         let out = self
             .client
             .accept_vpc_endpoint_connections()
@@ -216,8 +216,8 @@ impl EndpointServicesPort for Ec2 {
     }
 
     async fn reject_connection(&self, service_id: &str, endpoint_id: &str) -> Result<Written> {
-        self.writes.wait("RejectVpcEndpointConnections").await;
         const OPERATION: &str = "RejectVpcEndpointConnections";
+        self.writes.wait(OPERATION).await;
         let out = self
             .client
             .reject_vpc_endpoint_connections()

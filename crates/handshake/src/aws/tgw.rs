@@ -47,7 +47,25 @@ fn filter(name: &str, values: &[&str]) -> Filter {
         .build()
 }
 
-pub(super) fn attachment(a: &aws_sdk_ec2::types::TransitGatewayAttachment) -> Attachment {
+/// Every VPC attachment matching `filters`, all pages.
+pub(super) async fn vpc_attachments(
+    ec2: &aws_sdk_ec2::Client,
+    filters: Vec<Filter>,
+) -> Result<Vec<Attachment>> {
+    let found = ec2
+        .describe_transit_gateway_attachments()
+        .set_filters(Some(filters))
+        .filters(filter("resource-type", &["vpc"]))
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| classify("DescribeTransitGatewayAttachments", e))?;
+    Ok(found.iter().map(attachment).collect())
+}
+
+fn attachment(a: &aws_sdk_ec2::types::TransitGatewayAttachment) -> Attachment {
     let association = a.association().and_then(|x| {
         let state = AssociationState::parse(x.state().map(|s| s.as_str()).unwrap_or_default());
         let id = x.transit_gateway_route_table_id()?.to_string();
@@ -122,24 +140,15 @@ impl AttachmentReads for TgwAws {
         vpc_ids: &[String],
     ) -> Result<Vec<Attachment>> {
         let states: Vec<&str> = states.iter().map(AttachmentState::as_str).collect();
-        let mut call = self
-            .ec2
-            .describe_transit_gateway_attachments()
-            .filters(filter("transit-gateway-id", &[tgw_id]))
-            .filters(filter("resource-type", &["vpc"]))
-            .filters(filter("state", &states));
+        let mut filters = vec![
+            filter("transit-gateway-id", &[tgw_id]),
+            filter("state", &states),
+        ];
         if !vpc_ids.is_empty() {
             let vpcs: Vec<&str> = vpc_ids.iter().map(String::as_str).collect();
-            call = call.filters(filter("resource-id", &vpcs));
+            filters.push(filter("resource-id", &vpcs));
         }
-        let found = call
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| classify("DescribeTransitGatewayAttachments", e))?;
-        Ok(found.iter().map(attachment).collect())
+        vpc_attachments(&self.ec2, filters).await
     }
 }
 
