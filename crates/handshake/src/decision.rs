@@ -44,6 +44,10 @@ pub struct Decision<A> {
     /// The plan is the last this invocation makes for the resource: it cleans up after a
     /// refusal, and looking again at once would only start over. The next sweep looks afresh.
     pub last_round: bool,
+    /// Once every write of the plan is done, the resource is converged: the loop does not
+    /// look at it again (the next sweep does). An allowed resource in its working state
+    /// plans everything it lacks at once ([`Decision::converging`]).
+    pub complete: bool,
 }
 
 /// The state of a request the customer side accepts or refuses (a peering, an attachment).
@@ -103,11 +107,13 @@ impl<A> Decision<A> {
             findings: Vec::new(),
             settling: false,
             last_round: false,
+            complete: false,
         }
     }
 
     /// An allowed resource in its working state (`state`: "active", "available"): accepted,
-    /// with the writes still missing; "in sync" when there are none.
+    /// with the writes still missing, all of them ([`Decision::complete`]); "in sync" when
+    /// there are none.
     pub fn converging(
         state: &str,
         requester_account: Option<String>,
@@ -122,6 +128,7 @@ impl<A> Decision<A> {
         let mut d = Self::new(Verdict::Accept, reason, requester_account);
         d.plan = plan;
         d.findings = findings;
+        d.complete = true;
         d
     }
 

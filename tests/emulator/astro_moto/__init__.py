@@ -21,6 +21,7 @@ def install():
         prefix_list_ext,
         recorder,
         route53_ext,
+        serial,
         stacksets_ext,
         throttle_ext,
     )
@@ -34,6 +35,7 @@ def install():
     logs_ext.install()
     stacksets_ext.install()
     lambda_s3_ext.install()
+    serial.install()  # innermost: around moto's own handling only
     faults.install()  # before the recorder, which logs the faults
     throttle_ext.install()  # likewise
     recorder.install()

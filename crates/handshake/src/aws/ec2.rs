@@ -179,7 +179,63 @@ impl VpcRoutes for Ec2 {
             }
         };
         self.writes.wait("CreateRoute").await;
-        write_outcome("CreateRoute", call.send().await, &["RouteAlreadyExists"])
+        let result = call.send().await;
+        if code_of_result(&result) != Some("RouteAlreadyExists") {
+            return write_outcome("CreateRoute", result, &[]);
+        }
+        // Made before (a replay, a concurrent run), or someone else's route to the same
+        // destination: only the table can tell.
+        match self
+            .route_target(&route.route_table_id, &route.destination)
+            .await?
+        {
+            Some(target) if target == route.target => {
+                write_outcome("CreateRoute", result, &["RouteAlreadyExists"])
+            }
+            found => Err(Error::Aws {
+                operation: "CreateRoute",
+                code: "RouteAlreadyExists".into(),
+                message: format!(
+                    "{} in {} already routes to {}; left as it is",
+                    route.destination,
+                    route.route_table_id,
+                    found.map_or_else(|| "something else".into(), |t| t.to_string())
+                ),
+                request_id: None,
+                retryable: false,
+            }),
+        }
+    }
+}
+
+fn code_of_result<O, E: aws_smithy_types::error::metadata::ProvideErrorMetadata>(
+    result: &std::result::Result<
+        O,
+        aws_smithy_runtime_api::client::result::SdkError<
+            E,
+            aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+        >,
+    >,
+) -> Option<&str> {
+    result.as_ref().err().and_then(|e| code_of(e))
+}
+
+impl Ec2 {
+    /// Where the route to `destination` in `table` points, if there is one.
+    async fn route_target(&self, table: &str, destination: &str) -> Result<Option<RouteTarget>> {
+        let out = self
+            .client
+            .describe_route_tables()
+            .route_table_ids(table)
+            .send()
+            .await
+            .map_err(|e| classify("DescribeRouteTables", e))?;
+        Ok(out
+            .route_tables()
+            .iter()
+            .flat_map(|t| t.routes())
+            .find(|r| r.destination_cidr_block() == Some(destination))
+            .map(route_target))
     }
 }
 
@@ -344,5 +400,81 @@ impl EndpointReads for Ec2 {
             }
         }
         Ok(by_name.remove(&wanted))
+    }
+}
+
+/// `RouteAlreadyExists` is "already so" only when the route is the one asked for, pinned with
+/// SDK-level mocks: EC2 answers the same code when someone else's route holds the destination.
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ec2::config::retry::RetryConfig;
+    use aws_sdk_ec2::operation::create_route::CreateRouteError;
+    use aws_sdk_ec2::operation::describe_route_tables::DescribeRouteTablesOutput;
+    use aws_sdk_ec2::types::{Route as SdkRoute, RouteTable as SdkRouteTable};
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use aws_smithy_types::error::ErrorMetadata;
+
+    use super::*;
+
+    fn holding(target: &'static str) -> Ec2 {
+        let exists = mock!(Client::create_route).then_error(|| {
+            CreateRouteError::generic(
+                ErrorMetadata::builder()
+                    .code("RouteAlreadyExists")
+                    .message("from the mock")
+                    .build(),
+            )
+        });
+        let table = mock!(Client::describe_route_tables)
+            .match_requests(|r| r.route_table_ids() == ["rtb-0000000a"])
+            .then_output(move || {
+                DescribeRouteTablesOutput::builder()
+                    .route_tables(
+                        SdkRouteTable::builder()
+                            .route_table_id("rtb-0000000a")
+                            .routes(
+                                SdkRoute::builder()
+                                    .destination_cidr_block("10.100.0.0/16")
+                                    .vpc_peering_connection_id(target)
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build()
+            });
+        let client = mock_client!(aws_sdk_ec2, RuleMode::MatchAny, [&exists, &table], |c| c
+            .retry_config(RetryConfig::disabled()));
+        Ec2::from_client(client)
+    }
+
+    fn route() -> RouteSpec {
+        RouteSpec {
+            route_table_id: "rtb-0000000a".into(),
+            destination: "10.100.0.0/16".into(),
+            target: RouteTarget::Peering("pcx-0000aaaa".into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_same_route_made_before_is_already_done() {
+        let written = holding("pcx-0000aaaa")
+            .create_route(&route())
+            .await
+            .unwrap();
+        assert!(written.already_done);
+    }
+
+    #[tokio::test]
+    async fn another_target_on_the_destination_is_an_error_and_left_alone() {
+        let err = holding("pcx-0000bbbb")
+            .create_route(&route())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Some("RouteAlreadyExists"));
+        assert!(!err.is_retryable());
+        assert!(
+            err.to_string().contains("already routes to pcx-0000bbbb"),
+            "{err}"
+        );
     }
 }

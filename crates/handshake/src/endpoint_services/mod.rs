@@ -22,7 +22,7 @@ pub use model::{
 use std::future::Future;
 
 use crate::decision::{Decision, Written};
-use crate::engine::Handshake;
+use crate::engine::{Handshake, Listed};
 use crate::error::{Error, Result};
 use crate::ids;
 use crate::trigger::IdSpec;
@@ -154,12 +154,12 @@ impl<P: EndpointServicesPort> Handshake for EndpointServicesHandshake<P> {
         }
     }
 
-    async fn sweep(&self) -> Result<Vec<String>> {
+    async fn sweep(&self) -> Result<Vec<Listed<Observation>>> {
         let mut ids = Vec::new();
         for service_id in &self.config.service_ids {
             ids.extend(self.resources(service_id).await?);
         }
-        Ok(ids)
+        Ok(ids.into_iter().map(Listed::id).collect())
     }
 
     /// A listed service, then each connection to it waiting for acceptance. A service not

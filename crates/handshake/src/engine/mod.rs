@@ -38,8 +38,21 @@ pub trait Handshake: Sync {
     /// A pure function of configuration and observation.
     fn decide(&self, observation: &Self::Observation) -> Decision<Self::Action>;
     fn act(&self, action: &Self::Action) -> impl Future<Output = Result<Written>> + Send;
-    /// The ids a sweep reconciles.
-    fn sweep(&self) -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// Looks at a resource again after writing to it or while it settles, knowing what the
+    /// last look saw: a handshake reads again only what its writes or the settling can have
+    /// changed (the peering, not the VPC's route tables around it). Reads everything again
+    /// by default.
+    fn look_again(
+        &self,
+        id: &str,
+        previous: Self::Observation,
+    ) -> impl Future<Output = Result<Option<Self::Observation>>> + Send {
+        drop(previous);
+        self.observe(id)
+    }
+    /// The resources a sweep reconciles. A handshake whose listing already shows all the
+    /// decision needs gives it as their first observation, so that nothing is read twice.
+    fn sweep(&self) -> impl Future<Output = Result<Vec<Listed<Self::Observation>>>> + Send;
     /// The ids a trigger naming `id` reconciles: `id` itself by default; a handshake whose
     /// resource holds requests of its own (an endpoint service and its pending connections)
     /// adds them.
@@ -55,6 +68,39 @@ pub trait Handshake: Sync {
     }
 }
 
+/// A resource to reconcile, with what its listing already showed of it.
+#[derive(Debug, Clone)]
+pub struct Listed<O> {
+    pub id: String,
+    /// The first observation, when the listing made one; `None`: observe it.
+    pub observed: Option<O>,
+}
+
+impl<O> Listed<O> {
+    /// A resource known by its id only.
+    pub fn id(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            observed: None,
+        }
+    }
+
+    /// A resource and its first observation.
+    pub fn observed(id: impl Into<String>, observation: O) -> Self {
+        Self {
+            id: id.into(),
+            observed: Some(observation),
+        }
+    }
+
+    /// Ids only, each once, in order.
+    pub fn ids(mut ids: Vec<String>) -> Vec<Self> {
+        ids.sort();
+        ids.dedup();
+        ids.into_iter().map(Self::id).collect()
+    }
+}
+
 /// How the loop runs.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -65,6 +111,9 @@ pub struct Settings {
     pub poll_interval: Duration,
     /// Writes in flight at once within one plan.
     pub concurrency: usize,
+    /// Resources reconciled at once. Their writes share the pacing of
+    /// [`crate::aws::pacing`], so more in flight does not mean more throttling.
+    pub resources_in_flight: usize,
     /// Plans executed per resource and invocation. Waiting for a resource to settle takes
     /// none of them: `settle_timeout` bounds it.
     pub max_rounds: usize,
@@ -82,7 +131,8 @@ impl Default for Settings {
             dry_run: false,
             settle_timeout: Duration::from_secs(30),
             poll_interval: Duration::from_secs(2),
-            concurrency: 4,
+            concurrency: 8,
+            resources_in_flight: 8,
             max_rounds: 5,
             metrics_namespace: "AstroHandshake".into(),
             write_deadline: None,
@@ -116,10 +166,12 @@ enum Stop {
 }
 
 /// The loop's exit logic: a pure function of the decision and what is left of the budget.
+/// A plan that completes the resource (`complete`) or ends this invocation's work on it
+/// (`last_round`) is not followed by another look.
 fn next_step<A>(decision: &Decision<A>, dry_run: bool, plans_left: usize, can_wait: bool) -> Step {
     match (decision.plan.is_empty(), decision.settling) {
         _ if dry_run => Step::Stop(Stop::DryRun),
-        (false, _) if plans_left > 0 && decision.last_round => Step::ActLast,
+        (false, _) if plans_left > 0 && (decision.last_round || decision.complete) => Step::ActLast,
         (false, _) if plans_left > 0 => Step::Act,
         (false, _) => Step::Stop(Stop::GaveUp),
         (true, true) if can_wait => Step::Wait,
@@ -128,18 +180,30 @@ fn next_step<A>(decision: &Decision<A>, dry_run: bool, plans_left: usize, can_wa
     }
 }
 
-/// Converges one resource.
+/// The first wait for a settling resource; each next one doubles, up to `poll_interval`.
+const FIRST_WAIT: Duration = Duration::from_millis(250);
+
+/// Converges one resource, starting from `first` when its listing already observed it.
 pub async fn reconcile<H: Handshake>(
     h: &H,
     id: &str,
+    first: Option<H::Observation>,
     settings: &Settings,
     rec: &Recorder<'_>,
 ) -> Report {
     let mut report = Report::new(id);
     let deadline = Instant::now() + settings.settle_timeout;
     let mut plans_left = settings.max_rounds;
+    let mut in_hand = first;
+    let mut last_seen: Option<H::Observation> = None;
+    let mut wait = FIRST_WAIT.min(settings.poll_interval);
     loop {
-        let observation = match h.observe(id).await {
+        let looked = match (in_hand.take(), last_seen.take()) {
+            (Some(observation), _) => Ok(Some(observation)),
+            (None, Some(previous)) => h.look_again(id, previous).await,
+            (None, None) => h.observe(id).await,
+        };
+        let observation = match looked {
             Ok(Some(o)) => o,
             Ok(None) => {
                 let d: Decision<H::Action> = Decision::new(
@@ -167,7 +231,7 @@ pub async fn reconcile<H: Handshake>(
         }
         report.reason = decision.reason.clone();
 
-        let can_wait = Instant::now() + settings.poll_interval < deadline;
+        let can_wait = Instant::now() + wait < deadline;
         match next_step(&decision, settings.dry_run, plans_left, can_wait) {
             step @ (Step::Act | Step::ActLast) => {
                 plans_left -= 1;
@@ -176,8 +240,13 @@ pub async fn reconcile<H: Handshake>(
                     finish(&mut report, &decision, id, rec);
                     return report;
                 }
+                last_seen = Some(observation);
             }
-            Step::Wait => tokio::time::sleep(settings.poll_interval).await,
+            Step::Wait => {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(settings.poll_interval);
+                last_seen = Some(observation);
+            }
             Step::Stop(stop) => {
                 match stop {
                     Stop::Converged => {}
@@ -407,35 +476,54 @@ pub async fn run<H: Handshake>(
         Err(err) => failed("checks", err, &mut invocation),
     }
     let listed = match &trigger.target {
-        Target::One(id) => h.resources(id).await.map_err(|e| (id.as_str(), e)),
+        Target::One(id) => h
+            .resources(id)
+            .await
+            .map(|ids| ids.into_iter().map(Listed::id).collect())
+            .map_err(|e| (id.as_str(), e)),
         Target::Sweep => h.sweep().await.map_err(|e| ("sweep", e)),
     };
-    let ids = match listed {
-        Ok(ids) => ids,
+    let listed: Vec<Listed<H::Observation>> = match listed {
+        Ok(listed) => listed,
         Err((what, err)) => {
             failed(what, err, &mut invocation);
             Vec::new()
         }
     };
-    let total = ids.len();
-    for (done, id) in ids.into_iter().enumerate() {
-        if out_of_time(settings.write_deadline) {
-            rec.status(&Check {
-                subject: "invocation".into(),
-                reason: format!(
-                    "out of time: {} of {total} resource(s) not looked at before the invocation's deadline; the next run goes on",
-                    total - done
-                ),
-                findings: Vec::new(),
-            });
-            break;
-        }
-        let mut report = reconcile(h, &id, &settings, &rec).await;
+    let total = listed.len();
+    let (settings, rec) = (&settings, &rec);
+    let mut reports: Vec<(usize, Option<Report>)> = stream::iter(listed.into_iter().enumerate())
+        .map(|(i, resource)| async move {
+            if out_of_time(settings.write_deadline) {
+                return (i, None);
+            }
+            let report = reconcile(h, &resource.id, resource.observed, settings, rec).await;
+            (i, Some(report))
+        })
+        .buffer_unordered(settings.resources_in_flight.max(1))
+        .collect()
+        .await;
+    reports.sort_by_key(|(i, _)| *i);
+    let mut left = 0;
+    for (_, report) in reports {
+        let Some(mut report) = report else {
+            left += 1;
+            continue;
+        };
         invocation.counters.add(&report.counters);
         if retry.is_none() {
             retry = report.retry.take();
         }
         invocation.reports.push(report);
+    }
+    if left > 0 {
+        rec.status(&Check {
+            subject: "invocation".into(),
+            reason: format!(
+                "out of time: {left} of {total} resource(s) not looked at before the invocation's deadline; the next run goes on"
+            ),
+            findings: Vec::new(),
+        });
     }
     sink.metrics(
         &invocation

@@ -67,9 +67,20 @@ impl Action for &'static str {
 /// whose writes answer `write`.
 struct Scripted {
     script: Vec<Decision<&'static str>>,
+    /// Looks of every kind: the index of the next scripted decision.
     looks: AtomicUsize,
+    /// Of which `observe` (a look from nothing) and `look_again`.
+    observes: AtomicUsize,
+    again: AtomicUsize,
     writes: AtomicUsize,
     write: fn() -> Result<Written>,
+    /// Resources a sweep lists, and whether the listing observes them.
+    listed: usize,
+    listing_observes: bool,
+    /// How long an `observe` takes, and how many were in flight at most.
+    delay: Duration,
+    in_flight: AtomicUsize,
+    most_in_flight: AtomicUsize,
 }
 
 impl Scripted {
@@ -77,8 +88,15 @@ impl Scripted {
         Self {
             script,
             looks: AtomicUsize::new(0),
+            observes: AtomicUsize::new(0),
+            again: AtomicUsize::new(0),
             writes: AtomicUsize::new(0),
             write: || Ok(Written::default()),
+            listed: 1,
+            listing_observes: false,
+            delay: Duration::ZERO,
+            in_flight: AtomicUsize::new(0),
+            most_in_flight: AtomicUsize::new(0),
         }
     }
 }
@@ -95,6 +113,16 @@ impl Handshake for Scripted {
     };
 
     async fn observe(&self, _id: &str) -> Result<Option<usize>> {
+        self.observes.fetch_add(1, Ordering::SeqCst);
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(self.delay).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        Ok(Some(self.looks.fetch_add(1, Ordering::SeqCst)))
+    }
+
+    async fn look_again(&self, _id: &str, _previous: usize) -> Result<Option<usize>> {
+        self.again.fetch_add(1, Ordering::SeqCst);
         Ok(Some(self.looks.fetch_add(1, Ordering::SeqCst)))
     }
 
@@ -107,8 +135,15 @@ impl Handshake for Scripted {
         (self.write)()
     }
 
-    async fn sweep(&self) -> Result<Vec<String>> {
-        Ok(vec!["r-1".into()])
+    async fn sweep(&self) -> Result<Vec<Listed<usize>>> {
+        Ok((1..=self.listed)
+            .map(|n| match self.listing_observes {
+                true => {
+                    Listed::observed(format!("r-{n}"), self.looks.fetch_add(1, Ordering::SeqCst))
+                }
+                false => Listed::id(format!("r-{n}")),
+            })
+            .collect())
     }
 }
 
@@ -130,7 +165,7 @@ async fn reconcile_once(h: &Scripted, settings: &Settings) -> (Report, MemorySin
         invocation_id: "test".into(),
         dry_run: settings.dry_run,
     };
-    let report = reconcile(h, "r-1", settings, &rec).await;
+    let report = reconcile(h, "r-1", None, settings, &rec).await;
     (report, sink)
 }
 
@@ -215,6 +250,90 @@ async fn waiting_then_converging_uses_the_rounds_for_writes_only() {
     assert_eq!(report.counters.failures, 0);
     assert_eq!(h.writes.load(Ordering::SeqCst), 3);
     assert_eq!(h.looks.load(Ordering::SeqCst), 5);
+    assert_eq!(
+        h.observes.load(Ordering::SeqCst),
+        1,
+        "after the first look, each is a look again"
+    );
+    assert_eq!(h.again.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn a_complete_plan_is_written_and_not_looked_at_again() {
+    let mut d = decision(&["route", "dns"], false);
+    d.complete = true;
+    let h = Scripted::new(vec![d]);
+    let (report, _) = reconcile_once(&h, &fast(5, Duration::from_secs(5))).await;
+    assert_eq!(h.writes.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        h.looks.load(Ordering::SeqCst),
+        1,
+        "no look after the writes"
+    );
+    assert_eq!(report.counters.failures, 0);
+    assert_eq!(report.actions.len(), 2);
+    // A dry run still only plans it.
+    let settings = Settings {
+        dry_run: true,
+        ..fast(5, Duration::from_secs(5))
+    };
+    let (report, _) = reconcile_once(&h, &settings).await;
+    assert_eq!(h.writes.load(Ordering::SeqCst), 2);
+    assert!(report.actions.iter().all(|a| a.outcome == Outcome::Planned));
+}
+
+fn sweep() -> Trigger {
+    Trigger {
+        target: Target::Sweep,
+        source: "schedule".into(),
+        dry_run: false,
+    }
+}
+
+#[tokio::test]
+async fn what_the_sweep_listing_observed_is_not_read_again() {
+    let mut h = Scripted::new(vec![decision(&[], false)]);
+    h.listed = 3;
+    h.listing_observes = true;
+    let sink = MemorySink::default();
+    let report = run(&h, &sweep(), &fast(5, Duration::from_secs(5)), &sink, None)
+        .await
+        .expect("sweep");
+    assert_eq!(report.reports.len(), 3);
+    assert_eq!(h.observes.load(Ordering::SeqCst), 0);
+    assert_eq!(h.again.load(Ordering::SeqCst), 0);
+    assert!(report.reports.iter().all(|r| r.reason == "scripted"));
+}
+
+#[tokio::test]
+async fn resources_are_reconciled_at_once_up_to_the_setting_and_reported_in_order() {
+    let mut h = Scripted::new(vec![decision(&[], false)]);
+    h.listed = 7;
+    h.delay = Duration::from_millis(30);
+    let settings = Settings {
+        resources_in_flight: 3,
+        ..fast(5, Duration::from_secs(5))
+    };
+    let sink = MemorySink::default();
+    let report = run(&h, &sweep(), &settings, &sink, None)
+        .await
+        .expect("sweep");
+    assert_eq!(h.most_in_flight.load(Ordering::SeqCst), 3);
+    let ids: Vec<&str> = report
+        .reports
+        .iter()
+        .map(|r| r.resource_id.as_str())
+        .collect();
+    assert_eq!(ids, ["r-1", "r-2", "r-3", "r-4", "r-5", "r-6", "r-7"]);
+    let one_at_a_time = Settings {
+        resources_in_flight: 1,
+        ..settings
+    };
+    h.most_in_flight.store(0, Ordering::SeqCst);
+    run(&h, &sweep(), &one_at_a_time, &sink, None)
+        .await
+        .expect("sweep");
+    assert_eq!(h.most_in_flight.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
@@ -355,12 +474,7 @@ async fn a_sweep_past_the_write_deadline_looks_at_no_more_resources_and_succeeds
         ..fast(5, Duration::from_secs(5))
     };
     let sink = MemorySink::default();
-    let trigger = Trigger {
-        target: Target::Sweep,
-        source: "schedule".into(),
-        dry_run: false,
-    };
-    let report = run(&h, &trigger, &settings, &sink, None)
+    let report = run(&h, &sweep(), &settings, &sink, None)
         .await
         .expect("running out of time is not a failure");
     assert_eq!(h.looks.load(Ordering::SeqCst), 0);

@@ -29,7 +29,7 @@ use std::future::Future;
 use aws_smithy_types::DateTime;
 
 use crate::decision::{Decision, Written};
-use crate::engine::Handshake;
+use crate::engine::{Handshake, Listed};
 use crate::error::Result;
 use crate::ids;
 use crate::peering::{Peering, PeeringReads, LIVE};
@@ -159,7 +159,7 @@ impl<S: PeerRolePort, P: PeeringReads> Handshake for PeerRoleHandshake<S, P> {
         }
     }
 
-    async fn sweep(&self) -> Result<Vec<String>> {
-        Ok(vec![self.config.stack_name.clone()])
+    async fn sweep(&self) -> Result<Vec<Listed<Observation>>> {
+        Ok(vec![Listed::id(self.config.stack_name.clone())])
     }
 }

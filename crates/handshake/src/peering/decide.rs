@@ -194,6 +194,7 @@ mod tests {
                 accepter_dns_resolution: false,
                 tags: BTreeMap::new(),
             },
+            surroundings_read: true,
             accepter_vpc_cidrs: vec!["10.0.0.0/16".into()],
             route_tables: vec![
                 RouteTable {

@@ -8,12 +8,14 @@ pub use config::PeeringConfig;
 pub use decide::{decide, requester_refusals};
 pub use model::{Observation, Peering, PeeringAction, PeeringState, VpcEnd};
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 
 use crate::decision::{Decision, Written};
-use crate::engine::Handshake;
+use crate::engine::{Handshake, Listed};
 use crate::error::Result;
 use crate::ids;
+use crate::model::RouteTable;
 use crate::ports::{VpcRoutes, MANAGED_TAG_KEY, MANAGED_TAG_VALUE};
 use crate::trigger::IdSpec;
 
@@ -50,6 +52,37 @@ pub struct PeeringHandshake<P> {
     pub config: PeeringConfig,
 }
 
+/// An accepter VPC's CIDRs and route tables.
+type Surroundings = (Vec<String>, Vec<RouteTable>);
+
+/// The observation of `peering`, with its accepter VPC's surroundings when they were read.
+fn observation(peering: Peering, around: Option<Surroundings>) -> Observation {
+    let surroundings_read = around.is_some();
+    let (accepter_vpc_cidrs, route_tables) = around.unwrap_or_default();
+    Observation {
+        peering,
+        accepter_vpc_cidrs,
+        route_tables,
+        surroundings_read,
+    }
+}
+
+impl<P: PeeringPort> PeeringHandshake<P> {
+    /// Whether a decision on `peering` needs its accepter VPC: it is one this stack manages
+    /// and a write can still apply.
+    fn needs_surroundings(&self, peering: &Peering) -> bool {
+        !peering.state.is_final()
+            && self
+                .config
+                .accepter_vpc_ids
+                .contains(&peering.accepter.vpc_id)
+    }
+
+    async fn surroundings(&self, vpc: &str) -> Result<Surroundings> {
+        futures::try_join!(self.port.vpc_cidrs(vpc), self.port.route_tables(vpc))
+    }
+}
+
 impl<P: PeeringPort> Handshake for PeeringHandshake<P> {
     type Observation = Observation;
     type Action = PeeringAction;
@@ -62,31 +95,51 @@ impl<P: PeeringPort> Handshake for PeeringHandshake<P> {
         sweep_events: &[],
     };
 
+    /// The peering, and around it the accepter VPC's CIDRs and route tables when it is one
+    /// this stack manages and a write can still apply. With one accepter VPC, all three are
+    /// read at once.
     async fn observe(&self, id: &str) -> Result<Option<Observation>> {
+        let only = match self.config.accepter_vpc_ids.len() {
+            1 => self.config.accepter_vpc_ids.first(),
+            _ => None,
+        };
+        let Some(vpc) = only else {
+            let Some(peering) = self.port.peering(id).await? else {
+                return Ok(None);
+            };
+            let around = match self.needs_surroundings(&peering) {
+                true => Some(self.surroundings(&peering.accepter.vpc_id).await?),
+                false => None,
+            };
+            return Ok(Some(observation(peering, around)));
+        };
+        // What was read of the VPC (or why it could not be) matters only to a peering into it.
+        let (peering, around) = futures::join!(self.port.peering(id), self.surroundings(vpc));
+        let Some(peering) = peering? else {
+            return Ok(None);
+        };
+        let around = match self.needs_surroundings(&peering) {
+            true => Some(around?),
+            false => None,
+        };
+        Ok(Some(observation(peering, around)))
+    }
+
+    /// After an acceptance or while it settles, only the peering can have changed: its VPC
+    /// and route tables are kept from the last look.
+    async fn look_again(&self, id: &str, previous: Observation) -> Result<Option<Observation>> {
         let Some(peering) = self.port.peering(id).await? else {
             return Ok(None);
         };
-        // The accepter VPC is read only when it is one this stack manages and a write can
-        // still apply to the peering.
-        let ours = self
-            .config
-            .accepter_vpc_ids
-            .contains(&peering.accepter.vpc_id);
-        if peering.state.is_final() || !ours {
-            return Ok(Some(Observation {
-                peering,
-                accepter_vpc_cidrs: vec![],
-                route_tables: vec![],
-            }));
-        }
-        let vpc = peering.accepter.vpc_id.clone();
-        let (accepter_vpc_cidrs, route_tables) =
-            futures::try_join!(self.port.vpc_cidrs(&vpc), self.port.route_tables(&vpc))?;
-        Ok(Some(Observation {
-            peering,
-            accepter_vpc_cidrs,
-            route_tables,
-        }))
+        let same_vpc = peering.accepter.vpc_id == previous.peering.accepter.vpc_id;
+        let around = match self.needs_surroundings(&peering) {
+            false => None,
+            true if same_vpc && previous.surroundings_read => {
+                Some((previous.accepter_vpc_cidrs, previous.route_tables))
+            }
+            true => Some(self.surroundings(&peering.accepter.vpc_id).await?),
+        };
+        Ok(Some(observation(peering, around)))
     }
 
     fn decide(&self, observation: &Observation) -> Decision<PeeringAction> {
@@ -105,17 +158,33 @@ impl<P: PeeringPort> Handshake for PeeringHandshake<P> {
         }
     }
 
-    async fn sweep(&self) -> Result<Vec<String>> {
+    /// One listing of the live peerings into the accepter VPCs, and one read of each such
+    /// VPC's CIDRs and route tables (all VPCs at once): the first observation of every
+    /// peering, whatever their number.
+    async fn sweep(&self) -> Result<Vec<Listed<Observation>>> {
         let vpcs: Vec<String> = self.config.accepter_vpc_ids.iter().cloned().collect();
-        let mut ids: Vec<String> = self
-            .port
-            .peerings_into(&vpcs, &LIVE)
-            .await?
-            .into_iter()
-            .map(|p| p.id)
+        let mut peerings = self.port.peerings_into(&vpcs, &LIVE).await?;
+        peerings.sort_by(|a, b| a.id.cmp(&b.id));
+        peerings.dedup_by(|a, b| a.id == b.id);
+        let wanted: BTreeSet<&str> = peerings
+            .iter()
+            .filter(|p| self.needs_surroundings(p))
+            .map(|p| p.accepter.vpc_id.as_str())
             .collect();
-        ids.sort();
-        ids.dedup();
-        Ok(ids)
+        let read = futures::future::try_join_all(wanted.into_iter().map(|vpc| async move {
+            Ok::<_, crate::Error>((vpc.to_string(), self.surroundings(vpc).await?))
+        }))
+        .await?;
+        let around: BTreeMap<String, Surroundings> = read.into_iter().collect();
+        Ok(peerings
+            .into_iter()
+            .map(|p| {
+                let vpc = self
+                    .needs_surroundings(&p)
+                    .then(|| around.get(&p.accepter.vpc_id).cloned())
+                    .flatten();
+                Listed::observed(p.id.clone(), observation(p, vpc))
+            })
+            .collect())
     }
 }

@@ -62,6 +62,9 @@ pub struct Observation {
     pub peering: Peering,
     pub accepter_vpc_cidrs: Vec<String>,
     pub route_tables: Vec<RouteTable>,
+    /// Whether the accepter VPC was read (the two fields above); not when the peering is
+    /// not one to converge.
+    pub surroundings_read: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -148,6 +148,8 @@ pub fn decide(config: &TgwConfig, observation: &Observation) -> Decision<TgwActi
             let mut d =
                 Decision::converging("available", requester, converge.plan, converge.findings);
             d.settling = converge.settling;
+            // An association still changing: look again after the writes.
+            d.complete = !converge.settling;
             d
         }
         _ => {

@@ -17,7 +17,7 @@ pub use model::{
 use std::future::Future;
 
 use crate::decision::{Check, Decision, Written};
-use crate::engine::Handshake;
+use crate::engine::{Handshake, Listed};
 use crate::error::Result;
 use crate::ids;
 use crate::ports::VpcRoutes;
@@ -187,6 +187,38 @@ impl<P: TgwPort> Handshake for TgwHandshake<P> {
         }))
     }
 
+    /// After an acceptance or while it settles, the attachment is read again; what surrounds
+    /// it is kept while its back routes still go to the same TGW route table.
+    async fn look_again(&self, id: &str, previous: Observation) -> Result<Option<Observation>> {
+        let Some(attachment) = self.port.attachment(id).await? else {
+            return Ok(None);
+        };
+        if attachment.transit_gateway_id != self.config.transit_gateway_id
+            || !attachment.state.is_live()
+        {
+            return Ok(Some(Observation {
+                attachment,
+                surroundings: None,
+            }));
+        }
+        let kept = previous.surroundings.filter(|s| {
+            let table = back_route_table(
+                self.config.route_table_id.as_deref(),
+                s.transit_gateway.as_ref(),
+                &attachment,
+            );
+            table.as_deref() == s.route_table.as_ref().map(|t| t.id.as_str())
+        });
+        let surroundings = match kept {
+            Some(s) => s,
+            None => self.surroundings(&attachment).await?,
+        };
+        Ok(Some(Observation {
+            attachment,
+            surroundings: Some(surroundings),
+        }))
+    }
+
     fn decide(&self, observation: &Observation) -> Decision<TgwAction> {
         decide(&self.config, observation)
     }
@@ -204,12 +236,12 @@ impl<P: TgwPort> Handshake for TgwHandshake<P> {
         }
     }
 
-    async fn sweep(&self) -> Result<Vec<String>> {
+    async fn sweep(&self) -> Result<Vec<Listed<Observation>>> {
         let found = self
             .port
             .attachments(&self.config.transit_gateway_id, &LIVE, &[])
             .await?;
-        Ok(sweep_ids(&self.config, &found))
+        Ok(Listed::ids(sweep_ids(&self.config, &found)))
     }
 
     async fn checks(&self) -> Result<Vec<Check>> {

@@ -253,6 +253,7 @@ mod tests {
             },
             accepter_vpc_cidrs: vec!["10.0.0.0/16".into()],
             route_tables: vec![],
+            surroundings_read: true,
         }
     }
 

@@ -24,7 +24,7 @@ use serde_json::Value;
 
 use crate::audit::Sink;
 use crate::decision::{Decision, Written};
-use crate::engine::{self, Handshake, Settings};
+use crate::engine::{self, Handshake, Listed, Settings};
 use crate::error::Result;
 use crate::ids;
 use crate::peering::{self, PeeringReads, PeeringState};
@@ -122,6 +122,7 @@ where
                 accepter_vpc_cidrs: cidrs[&vpc].clone(),
                 peering,
                 route_tables: vec![],
+                surroundings_read: true,
             });
         }
         Ok(out)
@@ -202,8 +203,8 @@ where
         }
     }
 
-    async fn sweep(&self) -> Result<Vec<String>> {
-        Ok(self.config.zones())
+    async fn sweep(&self) -> Result<Vec<Listed<Observation>>> {
+        Ok(self.config.zones().into_iter().map(Listed::id).collect())
     }
 }
 
