@@ -1,5 +1,6 @@
 # astro-handshake: the newcomer's commands.
 #   make demo     every handshake against a local AWS emulator, through the real function binaries
+#   make bench    the benchmark: cold start against a Python accepter, API calls, scale, footprint
 #   make test     every test: formatting, clippy, Python emulator/template/deploy tests, the arm64
 #                 artifacts `sam build` ships (built, then run under qemu), cargo tests, IAM checks
 #   make package  the arm64 bootstrap of every function, as `sam build` ships it, zipped
@@ -19,6 +20,7 @@ export CARGO_TARGET_DIR ?= $(CACHE)/target
 VENV ?= $(CACHE)/venv
 SAM_VENV ?= $(CACHE)/venv-sam
 CHECKOV_VENV ?= $(CACHE)/venv-checkov
+BENCH_VENV ?= $(CACHE)/venv-bench
 PYTHON ?= python3
 
 export HANDSHAKE_PYTHON := $(VENV)/bin/python
@@ -46,11 +48,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # rebuild the SDK crates.
 CARGO_BUILD := cargo build --workspace --all-targets --locked
 
-.PHONY: help setup build test lint fmt demo package stackset-template qemu release-size clean-cache
+.PHONY: help setup build test lint fmt demo bench package stackset-template qemu release-size clean-cache
 
 help:
 	@echo "make demo                run every handshake against a local AWS emulator and show the result"
 	@echo "make test                run every test (installs what it needs)"
+	@echo "make bench               measure cold start, API calls, scale and footprint (release build, after make test)"
 	@echo "make package             build the arm64 functions as sam build ships them, zipped in $(DIST)/functions"
 	@echo "make stackset-template   the StackSet edition of the template and its code, in $(DIST)/stackset"
 	@echo "make diagnose TARGET=10.0.3.25 PORT=5432 [NAME=..]   why Astro can or cannot reach an address (read-only; the peering function's environment and AWS credentials)"
@@ -120,6 +123,22 @@ demo: $(VENV)/.installed
 
 fmt:
 	cargo fmt --all
+
+# The benchmark: the release binaries of this host (the peering and Transit Gateway functions)
+# against the emulator, side by side with the Python/boto3 reference in benches/reference.
+# Not part of `make test`. Its harness is the debug build `make test` already made.
+# BENCH_RUNS (default 7), BENCH_SCALE_RUNS (default 7, about 8 minutes each),
+# BENCH_SECTIONS (default cold,sweeps,scale,footprint).
+$(BENCH_VENV)/.installed: benches/reference/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q --disable-pip-version-check -r benches/reference/requirements.txt
+	touch $@
+
+bench: $(VENV)/.installed $(BENCH_VENV)/.installed
+	$(CARGO_BUILD)
+	cargo build --release --locked -p peering -p transit-gateway
+	BENCH_PYTHON=$(BENCH_VENV)/bin/python BENCH_BIN_DIR=$(CARGO_TARGET_DIR)/release \
+	  $(CARGO_TARGET_DIR)/debug/bench
 
 # The size of the functions for this host (release profile); `make package` gives the arm64 ones.
 release-size:

@@ -3,6 +3,7 @@
 //! customer accounts, and builders for the network both sides start from.
 
 pub mod lambda;
+pub mod runtime_api;
 pub mod scenario;
 pub mod stack;
 
