@@ -2,7 +2,8 @@
 //! a first handshake makes 10 (the peering, the accepter VPC and its route tables read at once;
 //! the acceptance; one look to see it active; the tag, one route per table, DNS); a replay
 //! reads 3; a sweep reads the accepter VPC once however many peerings go into it, and does not
-//! describe a listed peering again.
+//! describe a listed peering again. The Transit Gateway sweep likewise reads what surrounds its
+//! attachments once for all of them.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,11 +24,7 @@ fn call_log(name: &str) -> PathBuf {
 
 /// The calls the peering function made since `from`, as a multiset.
 fn since(log: &Path, from: usize) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for call in calls_of(log, roles::PEERING).into_iter().skip(from) {
-        *counts.entry(call).or_insert(0) += 1;
-    }
-    counts
+    since_of(log, roles::PEERING, from)
 }
 
 fn made(log: &Path) -> usize {
@@ -223,4 +220,87 @@ async fn a_destination_another_peering_took_first_is_a_failure_not_already_done(
         assert!(scenario::has_route(&w.customer, table, "10.100.0.0/16", winner).await);
     }
     assert_eq!(integration::metric(&sink, "Failures"), 3);
+}
+
+/// The calls `role` made since `from`, as a multiset.
+fn since_of(log: &Path, role: &str, from: usize) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for call in calls_of(log, role).into_iter().skip(from) {
+        *counts.entry(call).or_insert(0) += 1;
+    }
+    counts
+}
+
+#[tokio::test]
+async fn a_transit_gateway_sweep_reads_what_surrounds_its_attachments_once() {
+    use handshake::aws::tgw::TgwAws;
+    use handshake::tgw::{TgwConfig, TgwHandshake};
+
+    let log = call_log("tgw");
+    let emulator = Emulator::start_recording(&log);
+    let sdk = emulator.account(CUSTOMER).await;
+    let built = scenario::CustomerTgw::build(&sdk, false, "10.0.0.0/16", &[ASTRO]).await;
+    let vendor = aws_sdk_ec2::Client::new(&emulator.account(ASTRO).await);
+    let mut map = Vec::new();
+    for cidr in ["10.100.0.0/16", "10.101.0.0/16", "10.102.0.0/16"] {
+        let (_, vpc) = scenario::attach(&vendor, &built.tgw, cidr).await;
+        map.push(format!("{vpc}:{cidr}"));
+    }
+    let map = map.join(",");
+    let c = config(
+        TgwConfig::read,
+        &[
+            ("ASTRO_ACCOUNT_IDS", ASTRO),
+            ("ASTRO_CIDRS", "10.100.0.0/14"),
+            ("ASTRO_VPC_CIDRS", &map),
+            ("TRANSIT_GATEWAY_ID", &built.tgw),
+            ("TRANSIT_GATEWAY_ROUTE_TABLE_ID", &built.route_table),
+            ("TGW_SPOKE_VPC_IDS", &built.spoke_vpc),
+            ("RESOURCE_SHARE_ARN", &built.share_arn),
+            ("ACCEPT_WAIT_SECONDS", "5"),
+        ],
+        &[],
+    );
+    let settings = c.settings();
+    let h = TgwHandshake {
+        port: TgwAws::from_sdk(&emulator.function(roles::TRANSIT_GATEWAY).await),
+        config: c,
+    };
+    let (answer, sink) = invoke(&h, &settings, &json!({"sweep": true})).await;
+    assert_eq!(
+        actions(&sink)
+            .iter()
+            .filter(|(a, o)| a == "accept-attachment" && o == "done")
+            .count(),
+        3,
+        "{answer}"
+    );
+    // Until the three are accepted and routed.
+    for _ in 0..3 {
+        invoke(&h, &settings, &json!({"sweep": true})).await;
+    }
+    let before = calls_of(&log, roles::TRANSIT_GATEWAY).len();
+    let (answer, sink) = invoke(&h, &settings, &json!({"sweep": true})).await;
+    assert!(actions(&sink).is_empty(), "{answer}");
+    assert_eq!(
+        answer["reports"].as_array().map(Vec::len),
+        Some(3),
+        "{answer}"
+    );
+    // The checks (TGW, share), the listing, and once for all three: the TGW, the spoke's
+    // attachment, the TGW route table and its routes, the spoke VPC and its route tables.
+    assert_eq!(
+        since_of(&log, roles::TRANSIT_GATEWAY, before),
+        expected(&[
+            ("ec2:DescribeTransitGateways", 2),
+            ("ec2:DescribeTransitGatewayAttachments", 2),
+            ("ram:GetResourceShares", 1),
+            ("ram:GetResourceShareAssociations", 2),
+            ("ec2:DescribeTransitGatewayRouteTables", 1),
+            ("ec2:SearchTransitGatewayRoutes", 1),
+            ("ec2:DescribeVpcs", 1),
+            ("ec2:DescribeRouteTables", 1),
+        ]),
+        "{answer}"
+    );
 }

@@ -9,7 +9,7 @@ use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType};
 use super::ec2::Ec2;
 use super::{classify, code_of, write_outcome};
 use crate::decision::Written;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{RouteSpec, RouteState, RouteTable};
 use crate::ports::{VpcReads, VpcRoutes};
 use crate::tgw::{
@@ -299,17 +299,50 @@ impl TgwPort for TgwAws {
 
     async fn create_tgw_route(&self, route: &TgwRouteSpec) -> Result<Written> {
         self.routes.writes.wait("CreateTransitGatewayRoute").await;
-        write_outcome(
-            "CreateTransitGatewayRoute",
-            self.ec2
-                .create_transit_gateway_route()
-                .transit_gateway_route_table_id(&route.route_table_id)
-                .destination_cidr_block(&route.destination)
-                .transit_gateway_attachment_id(&route.attachment_id)
-                .send()
-                .await,
-            &["RouteAlreadyExists"],
-        )
+        let result = self
+            .ec2
+            .create_transit_gateway_route()
+            .transit_gateway_route_table_id(&route.route_table_id)
+            .destination_cidr_block(&route.destination)
+            .transit_gateway_attachment_id(&route.attachment_id)
+            .send()
+            .await;
+        if result.as_ref().err().and_then(|e| code_of(e)) != Some("RouteAlreadyExists") {
+            return write_outcome("CreateTransitGatewayRoute", result, &[]);
+        }
+        // Made before, or another attachment's route to the same destination: only the table
+        // can tell.
+        let held = self
+            .tgw_route_table(&route.route_table_id)
+            .await?
+            .and_then(|t| {
+                t.routes
+                    .into_iter()
+                    .find(|r| r.destination == route.destination)
+            });
+        match held {
+            Some(r) if r.only_to(&route.attachment_id) => {
+                write_outcome("CreateTransitGatewayRoute", result, &["RouteAlreadyExists"])
+            }
+            held => Err(Error::Aws {
+                operation: "CreateTransitGatewayRoute",
+                code: "RouteAlreadyExists".into(),
+                message: format!(
+                    "{} in {} already routes to {}; left as it is",
+                    route.destination,
+                    route.route_table_id,
+                    held.map_or_else(
+                        || "something else".into(),
+                        |r| match r.attachment_ids.is_empty() {
+                            true => "a blackhole".to_string(),
+                            false => r.attachment_ids.join(", "),
+                        }
+                    )
+                ),
+                request_id: None,
+                retryable: false,
+            }),
+        }
     }
 
     async fn resource_share(&self, arn: &str) -> Result<Option<ResourceShare>> {
@@ -390,6 +423,11 @@ mod tests {
     use aws_sdk_ec2::operation::associate_transit_gateway_route_table::AssociateTransitGatewayRouteTableError;
     use aws_sdk_ec2::operation::create_transit_gateway_route::CreateTransitGatewayRouteError;
     use aws_sdk_ec2::operation::describe_transit_gateway_attachments::DescribeTransitGatewayAttachmentsError;
+    use aws_sdk_ec2::operation::describe_transit_gateway_route_tables::DescribeTransitGatewayRouteTablesOutput;
+    use aws_sdk_ec2::operation::search_transit_gateway_routes::SearchTransitGatewayRoutesOutput;
+    use aws_sdk_ec2::types::{
+        TransitGatewayRoute, TransitGatewayRouteAttachment, TransitGatewayRouteTable,
+    };
     use aws_sdk_ec2::Client;
     use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
     use aws_smithy_types::error::ErrorMetadata;
@@ -437,7 +475,15 @@ mod tests {
                 "InvalidTransitGatewayAttachmentID.NotFound",
             ))
         });
-        let a = adapter(&[&accept, &route_exists, &associated, &not_found]);
+        let (table, routes) = table_holding("tgw-attach-0000bbbb");
+        let a = adapter(&[
+            &accept,
+            &route_exists,
+            &associated,
+            &not_found,
+            &table,
+            &routes,
+        ]);
         assert!(a.accept("tgw-attach-0000bbbb").await.unwrap().already_done);
         assert!(a.create_tgw_route(&route()).await.unwrap().already_done);
         assert!(
@@ -447,6 +493,51 @@ mod tests {
                 .already_done
         );
         assert_eq!(a.attachment("tgw-attach-0000bbbb").await.unwrap(), None);
+    }
+
+    /// The TGW route table `tgw-rtb-0000cccc`, whose route to 10.100.0.0/16 goes to `holder`.
+    fn table_holding(holder: &'static str) -> (Rule, Rule) {
+        let table = mock!(Client::describe_transit_gateway_route_tables).then_output(|| {
+            DescribeTransitGatewayRouteTablesOutput::builder()
+                .transit_gateway_route_tables(
+                    TransitGatewayRouteTable::builder()
+                        .transit_gateway_route_table_id("tgw-rtb-0000cccc")
+                        .transit_gateway_id("tgw-0000aaaa")
+                        .build(),
+                )
+                .build()
+        });
+        let routes = mock!(Client::search_transit_gateway_routes).then_output(move || {
+            SearchTransitGatewayRoutesOutput::builder()
+                .routes(
+                    TransitGatewayRoute::builder()
+                        .destination_cidr_block("10.100.0.0/16")
+                        .transit_gateway_attachments(
+                            TransitGatewayRouteAttachment::builder()
+                                .transit_gateway_attachment_id(holder)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        });
+        (table, routes)
+    }
+
+    #[tokio::test]
+    async fn a_tgw_route_another_attachment_holds_is_an_error_not_already_done() {
+        let route_exists = mock!(Client::create_transit_gateway_route)
+            .then_error(|| CreateTransitGatewayRouteError::generic(meta("RouteAlreadyExists")));
+        let (table, routes) = table_holding("tgw-attach-0000dddd");
+        let a = adapter(&[&route_exists, &table, &routes]);
+        let err = a.create_tgw_route(&route()).await.unwrap_err();
+        assert_eq!(err.code(), Some("RouteAlreadyExists"));
+        assert!(!err.is_retryable());
+        assert!(
+            err.to_string()
+                .contains("already routes to tgw-attach-0000dddd"),
+            "{err}"
+        );
     }
 
     #[tokio::test]

@@ -114,6 +114,24 @@ impl<P: TgwPort> TgwHandshake<P> {
         })
     }
 
+    /// Whether a decision on `attachment` needs what surrounds it: it is on this TGW and a
+    /// write can still apply to it.
+    fn needs_surroundings(&self, attachment: &Attachment) -> bool {
+        attachment.transit_gateway_id == self.config.transit_gateway_id
+            && attachment.state.is_live()
+    }
+
+    /// Whether surroundings read for another look (or another attachment) hold for
+    /// `attachment`: its back routes go to the TGW route table they hold.
+    fn still_hold(&self, s: &Surroundings, attachment: &Attachment) -> bool {
+        let table = back_route_table(
+            self.config.route_table_id.as_deref(),
+            s.transit_gateway.as_ref(),
+            attachment,
+        );
+        table.as_deref() == s.route_table.as_ref().map(|t| t.id.as_str())
+    }
+
     async fn surroundings(&self, attachment: &Attachment) -> Result<Surroundings> {
         let spoke_ids: Vec<String> = self.config.spoke_vpc_ids.iter().cloned().collect();
         let tgw_id = &self.config.transit_gateway_id;
@@ -174,12 +192,9 @@ impl<P: TgwPort> Handshake for TgwHandshake<P> {
             return Ok(None);
         };
         // What surrounds it is read while a write can apply to an attachment on this TGW.
-        let surroundings = if attachment.transit_gateway_id == self.config.transit_gateway_id
-            && attachment.state.is_live()
-        {
-            Some(self.surroundings(&attachment).await?)
-        } else {
-            None
+        let surroundings = match self.needs_surroundings(&attachment) {
+            true => Some(self.surroundings(&attachment).await?),
+            false => None,
         };
         Ok(Some(Observation {
             attachment,
@@ -193,29 +208,16 @@ impl<P: TgwPort> Handshake for TgwHandshake<P> {
         let Some(attachment) = self.port.attachment(id).await? else {
             return Ok(None);
         };
-        if attachment.transit_gateway_id != self.config.transit_gateway_id
-            || !attachment.state.is_live()
-        {
-            return Ok(Some(Observation {
-                attachment,
-                surroundings: None,
-            }));
-        }
-        let kept = previous.surroundings.filter(|s| {
-            let table = back_route_table(
-                self.config.route_table_id.as_deref(),
-                s.transit_gateway.as_ref(),
-                &attachment,
-            );
-            table.as_deref() == s.route_table.as_ref().map(|t| t.id.as_str())
-        });
-        let surroundings = match kept {
-            Some(s) => s,
-            None => self.surroundings(&attachment).await?,
+        let surroundings = match self.needs_surroundings(&attachment) {
+            false => None,
+            true => match previous.surroundings {
+                Some(s) if self.still_hold(&s, &attachment) => Some(s),
+                _ => Some(self.surroundings(&attachment).await?),
+            },
         };
         Ok(Some(Observation {
             attachment,
-            surroundings: Some(surroundings),
+            surroundings,
         }))
     }
 
@@ -236,12 +238,39 @@ impl<P: TgwPort> Handshake for TgwHandshake<P> {
         }
     }
 
+    /// One listing of the TGW's attachments: each listed attachment's first observation, with
+    /// what surrounds it read once for all whose back routes go to the same TGW route table.
     async fn sweep(&self) -> Result<Vec<Listed<Observation>>> {
         let found = self
             .port
             .attachments(&self.config.transit_gateway_id, &LIVE, &[])
             .await?;
-        Ok(Listed::ids(sweep_ids(&self.config, &found)))
+        let mut read: Vec<Surroundings> = Vec::new();
+        let mut listed = Vec::new();
+        for id in sweep_ids(&self.config, &found) {
+            let Some(attachment) = found.iter().find(|a| a.id == id).cloned() else {
+                continue;
+            };
+            let surroundings = match self.needs_surroundings(&attachment) {
+                false => None,
+                true => match read.iter().find(|s| self.still_hold(s, &attachment)) {
+                    Some(s) => Some(s.clone()),
+                    None => {
+                        let s = self.surroundings(&attachment).await?;
+                        read.push(s.clone());
+                        Some(s)
+                    }
+                },
+            };
+            listed.push(Listed::observed(
+                id,
+                Observation {
+                    attachment,
+                    surroundings,
+                },
+            ));
+        }
+        Ok(listed)
     }
 
     async fn checks(&self) -> Result<Vec<Check>> {
