@@ -133,14 +133,18 @@ async fn an_idle_zones_sweep_reads_each_zone_and_the_astro_vpcs_once() {
     let customer = aws_sdk_ec2::Client::new(&sdk);
     let (vpc, _) = scenario::accepter_vpc(&customer).await;
     let built = scenario::CustomerTgw::build(&sdk, false, "10.1.0.0/16", &[ASTRO]).await;
-    let zone =
-        scenario::private_zone(&aws_sdk_route53::Client::new(&sdk), "corp.example", &vpc).await;
+    let r53 = aws_sdk_route53::Client::new(&sdk);
+    let zones = [
+        scenario::private_zone(&r53, "corp.example", &vpc).await,
+        scenario::private_zone(&r53, "data.example", &vpc).await,
+    ]
+    .join(",");
     let base = [
         ("ASTRO_ACCOUNT_IDS", ASTRO),
         ("ASTRO_CIDRS", "10.100.0.0/16"),
         ("ACCEPTER_VPC_IDS", vpc.as_str()),
         ("TRANSIT_GATEWAY_ID", built.tgw.as_str()),
-        ("PRIVATE_HOSTED_ZONE_IDS", zone.as_str()),
+        ("PRIVATE_HOSTED_ZONE_IDS", zones.as_str()),
     ];
     let c = config(ZonesConfig::read, &base, &[]);
     let settings = c.settings();
@@ -156,9 +160,10 @@ async fn an_idle_zones_sweep_reads_each_zone_and_the_astro_vpcs_once() {
         &settings,
         &log,
         roles::ZONES,
+        // Each of the two zones; the Astro VPCs once for both.
         &[
-            ("route53:GetHostedZone", 1),
-            ("route53:ListVPCAssociationAuthorizations", 1),
+            ("route53:GetHostedZone", 2),
+            ("route53:ListVPCAssociationAuthorizations", 2),
             ("ec2:DescribeVpcPeeringConnections", 1),
             ("ec2:DescribeTransitGatewayAttachments", 1),
         ],

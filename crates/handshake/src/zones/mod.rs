@@ -81,6 +81,10 @@ pub trait ZonesReads: PeeringReads + VpcReads + EndpointReads {}
 
 impl<T: PeeringReads + VpcReads + EndpointReads> ZonesReads for T {}
 
+/// The Astro VPCs a private zone's authorizations are decided against: the active peerings
+/// into the accepter VPCs (each with the accepter VPC's CIDRs) and the TGW's attachments.
+type AstroVpcs = (Vec<peering::Observation>, Vec<crate::tgw::Attachment>);
+
 /// The zones handshake: its own Route 53 port, and the peering and TGW read ports it learns
 /// the Astro VPCs from.
 pub struct ZonesHandshake<Z, E, T> {
@@ -128,6 +132,40 @@ where
         Ok(out)
     }
 
+    /// The zone, and on a private zone to authorize Astro VPCs on, its authorizations and the
+    /// Astro VPCs: `astro` when the caller read them already (a sweep, once for all zones).
+    async fn look(&self, id: &str, astro: Option<&AstroVpcs>) -> Result<Option<Observation>> {
+        let mut observation = Observation {
+            zone_id: id.to_string(),
+            configured: self.config.is_configured(id),
+            zone: None,
+            authorizations: vec![],
+            peerings: vec![],
+            attachments: vec![],
+            region: self.port.region().to_string(),
+        };
+        if !observation.configured {
+            return Ok(Some(observation));
+        }
+        observation.zone = self.port.hosted_zone(id).await?;
+        // Astro VPCs matter only on a private zone they are to be authorized on.
+        let private = observation.zone.as_ref().is_some_and(|z| z.private);
+        if private && self.config.private_hosted_zone_ids.contains(id) {
+            let astro_vpcs = async {
+                match astro {
+                    Some((peerings, attachments)) => Ok((peerings.clone(), attachments.clone())),
+                    None => futures::try_join!(self.peerings(), self.tgw_attachments()),
+                }
+            };
+            let (authorizations, (peerings, attachments)) =
+                futures::try_join!(self.port.authorizations(id), astro_vpcs)?;
+            observation.authorizations = authorizations;
+            observation.peerings = peerings;
+            observation.attachments = attachments;
+        }
+        Ok(Some(observation))
+    }
+
     /// The available VPC attachments on the Transit Gateway.
     async fn tgw_attachments(&self) -> Result<Vec<crate::tgw::Attachment>> {
         match &self.config.transit_gateway_id {
@@ -159,32 +197,7 @@ where
     };
 
     async fn observe(&self, id: &str) -> Result<Option<Observation>> {
-        let mut observation = Observation {
-            zone_id: id.to_string(),
-            configured: self.config.is_configured(id),
-            zone: None,
-            authorizations: vec![],
-            peerings: vec![],
-            attachments: vec![],
-            region: self.port.region().to_string(),
-        };
-        if !observation.configured {
-            return Ok(Some(observation));
-        }
-        observation.zone = self.port.hosted_zone(id).await?;
-        // Astro VPCs matter only on a private zone they are to be authorized on.
-        let private = observation.zone.as_ref().is_some_and(|z| z.private);
-        if private && self.config.private_hosted_zone_ids.contains(id) {
-            let (authorizations, peerings, attachments) = futures::try_join!(
-                self.port.authorizations(id),
-                self.peerings(),
-                self.tgw_attachments()
-            )?;
-            observation.authorizations = authorizations;
-            observation.peerings = peerings;
-            observation.attachments = attachments;
-        }
-        Ok(Some(observation))
+        self.look(id, None).await
     }
 
     fn decide(&self, observation: &Observation) -> Decision<ZonesAction> {
@@ -203,8 +216,28 @@ where
         }
     }
 
+    /// The Astro VPCs (peerings and attachments) read once for every zone, and each zone
+    /// read at once: their first observations. A zone that could not be read is listed by id
+    /// only, so that its own look records why.
     async fn sweep(&self) -> Result<Vec<Listed<Observation>>> {
-        Ok(self.config.zones().into_iter().map(Listed::id).collect())
+        let zones = self.config.zones();
+        let any_private = zones
+            .iter()
+            .any(|z| self.config.private_hosted_zone_ids.contains(z));
+        let astro = match any_private {
+            true => Some(futures::try_join!(self.peerings(), self.tgw_attachments())?),
+            false => None,
+        };
+        let looks =
+            futures::future::join_all(zones.iter().map(|z| self.look(z, astro.as_ref()))).await;
+        Ok(zones
+            .into_iter()
+            .zip(looks)
+            .map(|(zone, look)| match look {
+                Ok(Some(observation)) => Listed::observed(zone, observation),
+                _ => Listed::id(zone),
+            })
+            .collect())
     }
 }
 
