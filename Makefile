@@ -128,7 +128,7 @@ fmt:
 # against the emulator, side by side with the Python/boto3 reference in benches/reference.
 # Not part of `make test`. Its harness is the debug build `make test` already made.
 # BENCH_RUNS (default 7), BENCH_SCALE_RUNS (default 7, about 8 minutes each),
-# BENCH_SECTIONS (default cold,sweeps,scale,footprint).
+# BENCH_SECTIONS (default cold,tls,sweeps,scale,footprint; tls needs openssl).
 $(BENCH_VENV)/.installed: benches/reference/requirements.txt
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install -q --disable-pip-version-check -r benches/reference/requirements.txt

@@ -65,3 +65,18 @@ def test_a_throttled_call_changes_nothing_and_reads_have_a_larger_bucket(throttl
     time.sleep(0.5)
     ok, throttled = burst(lambda: ec2.describe_vpcs(), 90, workers=1)
     assert throttled == 0, "90 reads fit a bucket of 100"
+
+
+def test_with_throttle_roles_only_those_roles_take_tokens():
+    server = start_server({"ASTRO_EC2_THROTTLE": "1", "ASTRO_EC2_THROTTLE_ROLES": "PeeringRole"})
+    try:
+        setup = client(server.url, "ec2", CUSTOMER)
+        vpc = setup.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        tag = {"Resources": [vpc], "Tags": [{"Key": "k", "Value": "v"}]}
+        ok, throttled = burst(lambda: setup.create_tags(**tag), 80)
+        assert (ok, throttled) == (80, 0), "the set-up role is not limited"
+        function = client(server.url, "ec2", CUSTOMER, role="PeeringRole")
+        ok, throttled = burst(lambda: function.create_tags(**tag), 80)
+        assert throttled > 0 and ok < 80, "the named role has the bucket to itself"
+    finally:
+        server.stop()

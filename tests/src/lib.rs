@@ -108,7 +108,34 @@ impl Emulator {
         Self::launch(Some(call_log), &[("ASTRO_EC2_THROTTLE", "1")])
     }
 
+    /// The same, throttling only the calls signed by `roles` (the functions measured): the
+    /// set-up neither waits for tokens nor spends theirs.
+    pub fn start_throttling_roles(call_log: &Path, roles: &[&str]) -> Self {
+        Self::launch(
+            Some(call_log),
+            &[
+                ("ASTRO_EC2_THROTTLE", "1"),
+                ("ASTRO_EC2_THROTTLE_ROLES", &roles.join(",")),
+            ],
+        )
+    }
+
+    /// A recording one that serves HTTPS with `cert` and `key` (PEM files): the first call of
+    /// a process then pays for a TLS handshake, as against AWS.
+    pub fn start_recording_tls(call_log: &Path, cert: &Path, key: &Path) -> Self {
+        let (cert, key) = (cert.to_string_lossy(), key.to_string_lossy());
+        Self::serve(
+            Some(call_log),
+            &[],
+            &["--ssl-cert", &cert, "--ssl-key", &key],
+        )
+    }
+
     fn launch(call_log: Option<&Path>, env: &[(&str, &str)]) -> Self {
+        Self::serve(call_log, env, &[])
+    }
+
+    fn serve(call_log: Option<&Path>, env: &[(&str, &str)], args: &[&str]) -> Self {
         let python = std::env::var("HANDSHAKE_PYTHON").unwrap_or_else(|_| "python3".into());
         let port = free_port();
         let log = std::env::temp_dir().join(format!("astro-handshake-moto-{port}.log"));
@@ -121,6 +148,7 @@ impl Emulator {
         let mut child = command
             .arg(root().join("tests/emulator/server.py"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .args(args)
             .env_remove("MOTO_ACCOUNT_ID")
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .stdin(Stdio::null())
@@ -136,8 +164,9 @@ impl Emulator {
             "the emulator (moto server)",
             Duration::from_secs(60),
         );
+        let scheme = if args.is_empty() { "http" } else { "https" };
         Self {
-            endpoint: format!("http://127.0.0.1:{port}"),
+            endpoint: format!("{scheme}://127.0.0.1:{port}"),
             child,
         }
     }

@@ -4,7 +4,9 @@ action; a non-mutating action's (Describe*, Get*, List*, Search*) holds 100 toke
 at 20 per second, a mutating action's holds 50 and refills at 5 per second. A call that finds
 its bucket empty is answered `RequestLimitExceeded` ("Request limit exceeded."), EC2's XML
 error with HTTP 503, before moto acts: it changes nothing. Other services are not limited.
-Installed before the recorder, which logs each throttled call.
+With ASTRO_EC2_THROTTLE_ROLES=<role,role,...>, only the calls signed by those assumed roles
+take tokens and can be throttled: a benchmark's set-up neither waits nor spends the measured
+function's tokens. Installed before the recorder, which logs each throttled call.
 """
 from __future__ import annotations
 
@@ -68,6 +70,7 @@ def install() -> None:
     if os.environ.get("ASTRO_EC2_THROTTLE") != "1":
         return
     orig = BaseResponse._dispatch
+    roles = {r for r in (os.environ.get("ASTRO_EC2_THROTTLE_ROLES") or "").split(",") if r}
 
     def _dispatch(self: Any, request: Any, full_url: str, headers: Any) -> Any:
         if self.boto3_service_name == "ec2":
@@ -76,6 +79,10 @@ def install() -> None:
                 action = self._get_action()
                 account = self.get_current_account()
                 region = self.region
+                if roles:
+                    from .faults import _role
+
+                    action = action if _role(self) in roles else None
             except Exception:  # let moto answer a request it cannot parse
                 action = None
             if action and not allowed(account, region, action):

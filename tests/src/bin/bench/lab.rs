@@ -5,23 +5,37 @@ use integration::{roles, scenario, Emulator, ASTRO, CUSTOMER};
 
 use crate::process::CallLog;
 
-/// A recording emulator (throttling EC2 as AWS does when asked), with the customer's and
-/// Astro's clients.
+/// A recording emulator (throttling the functions' EC2 calls as AWS does when asked), with
+/// the customer's and Astro's clients.
 pub struct Lab {
     pub emulator: Emulator,
     pub log: CallLog,
     pub customer: Client,
     pub vendor: Client,
+    /// The authority the emulator's HTTPS certificate chains to, when it serves HTTPS.
+    tls_ca: Option<std::path::PathBuf>,
 }
 
 impl Lab {
+    /// One serving HTTPS with `certs` (the benchmark trusts their authority through
+    /// `SSL_CERT_FILE`, set when it starts).
+    pub async fn start_tls(name: &str, certs: &crate::tls::Certificates) -> Self {
+        let log = CallLog::at(name);
+        let emulator = Emulator::start_recording_tls(log.path(), &certs.cert, &certs.key);
+        Self::with(emulator, log, Some(certs.ca.clone())).await
+    }
+
     pub async fn start(name: &str, throttled: bool) -> Self {
         let log = CallLog::at(name);
         let emulator = if throttled {
-            Emulator::start_throttling(log.path())
+            Emulator::start_throttling_roles(log.path(), &[roles::PEERING, roles::TRANSIT_GATEWAY])
         } else {
             Emulator::start_recording(log.path())
         };
+        Self::with(emulator, log, None).await
+    }
+
+    async fn with(emulator: Emulator, log: CallLog, tls_ca: Option<std::path::PathBuf>) -> Self {
         let customer = Client::new(&emulator.account(CUSTOMER).await);
         let vendor = Client::new(&emulator.account(ASTRO).await);
         Self {
@@ -29,13 +43,15 @@ impl Lab {
             log,
             customer,
             vendor,
+            tls_ca,
         }
     }
 
     /// What Lambda gives the peering function (its role's credentials, the Region, the
     /// emulator's endpoint), and `vars`.
     pub async fn peering_env(&self, vpc: &str, astro_cidrs: &str) -> Vec<(String, String)> {
-        self.emulator
+        let mut env = self
+            .emulator
             .function_env(
                 roles::PEERING,
                 &[
@@ -44,7 +60,13 @@ impl Lab {
                     ("ACCEPTER_VPC_IDS", vpc),
                 ],
             )
-            .await
+            .await;
+        if let Some(ca) = &self.tls_ca {
+            let ca = ca.to_string_lossy().into_owned();
+            env.push(("SSL_CERT_FILE".into(), ca.clone()));
+            env.push(("AWS_CA_BUNDLE".into(), ca));
+        }
+        env
     }
 
     /// An accepter VPC with `tables` route tables (the main one first).

@@ -4,7 +4,8 @@
 //! is the median of `BENCH_RUNS` runs (default 7) with the min and max.
 //!
 //! Sections (`BENCH_SECTIONS`, default all): `cold` (cold start, warm invocation and calls per
-//! handshake, side by side with the Python/boto3 reference in `benches/reference`), `sweeps`,
+//! handshake, side by side with the Python/boto3 reference in `benches/reference`), `tls` (the
+//! same with the emulator behind TLS, needs `openssl`), `sweeps`,
 //! `scale` (`BENCH_SCALE_RUNS`, default 7, about 4 minutes a run), `footprint`.
 //!
 //! Not a test: it asserts only that each handshake it times did finish, so that no figure
@@ -15,6 +16,7 @@ mod lab;
 mod process;
 mod scale;
 mod stats;
+mod tls;
 
 use std::path::{Path, PathBuf};
 
@@ -95,9 +97,15 @@ fn row(label: &str, value: impl std::fmt::Display) {
 async fn main() {
     let runs = var("BENCH_RUNS", 7).max(1);
     let scale_runs = var("BENCH_SCALE_RUNS", 7).max(1);
-    let sections =
-        std::env::var("BENCH_SECTIONS").unwrap_or_else(|_| "cold,sweeps,scale,footprint".into());
+    let sections = std::env::var("BENCH_SECTIONS")
+        .unwrap_or_else(|_| "cold,tls,sweeps,scale,footprint".into());
     let wants = |s: &str| sections.split(',').any(|x| x.trim() == s);
+    // The benchmark's own clients trust the authority through `SSL_CERT_FILE`, read once per
+    // process by the SDK: set before any client is made.
+    let certs = wants("tls").then(tls::make);
+    if let Some(certs) = &certs {
+        std::env::set_var("SSL_CERT_FILE", &certs.ca);
+    }
     println!(
         "astro-handshake benchmark: release build against the emulator (moto's server, local)"
     );
@@ -105,7 +113,17 @@ async fn main() {
     println!("  median [min-max] of {runs} runs; scale: {scale_runs} runs\n");
 
     if wants("cold") {
-        cold(runs).await;
+        let lab = Lab::start("cold", false).await;
+        cold(&lab, runs, "Cold start").await;
+    }
+    if let Some(certs) = &certs {
+        let lab = Lab::start_tls("cold-tls", certs).await;
+        cold(
+            &lab,
+            runs,
+            "Cold start over HTTPS (the emulator behind TLS, as AWS is)",
+        )
+        .await;
     }
     if wants("sweeps") {
         sweeps(runs).await;
@@ -118,25 +136,24 @@ async fn main() {
     }
 }
 
-async fn cold(runs: usize) {
-    let lab = Lab::start("cold", false).await;
+async fn cold(lab: &Lab, runs: usize, title: &str) {
     let (rust, python) = (release("peering"), python_reference());
     let (mut ours, mut theirs) = (Side::default(), Side::default());
     // Not counted: moto builds parts of its backends on first use, which neither side should
     // pay for.
-    handshakes::cold_run(&lab, &python, &mut Side::default()).await;
+    handshakes::cold_run(lab, &python, &mut Side::default()).await;
     for run in 0..runs {
         // Alternate which goes first, so neither always meets a warmer emulator.
         if run % 2 == 0 {
-            handshakes::cold_run(&lab, &rust, &mut ours).await;
-            handshakes::cold_run(&lab, &python, &mut theirs).await;
+            handshakes::cold_run(lab, &rust, &mut ours).await;
+            handshakes::cold_run(lab, &python, &mut theirs).await;
         } else {
-            handshakes::cold_run(&lab, &python, &mut theirs).await;
-            handshakes::cold_run(&lab, &rust, &mut ours).await;
+            handshakes::cold_run(lab, &python, &mut theirs).await;
+            handshakes::cold_run(lab, &rust, &mut ours).await;
         }
     }
     let ratio = |a: &Runs, b: &Runs| format!("{}x", num(b.median() / a.median()));
-    println!("Cold start: a pending peering accepted, routed in 3 route tables, DNS on");
+    println!("{title}: a pending peering accepted, routed in 3 route tables, DNS on");
     let blank = "";
     println!(
         "  {blank:<64} {:<28} {:<28} ratio",
