@@ -128,13 +128,15 @@ fmt:
 # against the emulator, side by side with the Python/boto3 reference in benches/reference.
 # Not part of `make test`. Its harness is the debug build `make test` already made.
 # BENCH_RUNS (default 7), BENCH_SCALE_RUNS (default 7, about 8 minutes each),
-# BENCH_SECTIONS (default cold,tls,sweeps,scale,footprint; tls needs openssl).
+# BENCH_SECTIONS (default cold,tls,sweeps,scale,footprint). openssl (for tls) is installed if missing.
 $(BENCH_VENV)/.installed: benches/reference/requirements.txt
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/pip install -q --disable-pip-version-check -r benches/reference/requirements.txt
 	touch $@
 
 bench: $(VENV)/.installed $(BENCH_VENV)/.installed
+	@command -v openssl >/dev/null || { $(SUDO) apt-get update -qq; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null; }
 	$(CARGO_BUILD)
 	cargo build --release --locked -p peering -p transit-gateway
 	BENCH_PYTHON=$(BENCH_VENV)/bin/python BENCH_BIN_DIR=$(CARGO_TARGET_DIR)/release \
