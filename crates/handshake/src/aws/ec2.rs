@@ -7,7 +7,7 @@ use aws_sdk_ec2::types::{Filter, PeeringConnectionOptionsRequest, Tag, VpcCidrBl
 use aws_sdk_ec2::Client;
 
 use super::pacing::ActionBuckets;
-use super::{classify, code_of, write_outcome};
+use super::{classify, code_of, route_held_elsewhere, write_outcome};
 use crate::decision::Written;
 use crate::error::{Error, Result};
 use crate::model::{Route, RouteSpec, RouteState, RouteTable, RouteTarget};
@@ -192,18 +192,12 @@ impl VpcRoutes for Ec2 {
             Some(target) if target == route.target => {
                 write_outcome("CreateRoute", result, &["RouteAlreadyExists"])
             }
-            found => Err(Error::Aws {
-                operation: "CreateRoute",
-                code: "RouteAlreadyExists".into(),
-                message: format!(
-                    "{} in {} already routes to {}; left as it is",
-                    route.destination,
-                    route.route_table_id,
-                    found.map_or_else(|| "something else".into(), |t| t.to_string())
-                ),
-                request_id: None,
-                retryable: false,
-            }),
+            found => Err(route_held_elsewhere(
+                "CreateRoute",
+                &route.destination,
+                &route.route_table_id,
+                found.map(|t| t.to_string()),
+            )),
         }
     }
 }

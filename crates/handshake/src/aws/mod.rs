@@ -144,6 +144,27 @@ where
     }
 }
 
+/// A create answered `RouteAlreadyExists` for a destination that `table` routes to `holder`
+/// (`None`: not found on a second look), not to what was asked: someone else's route, left as
+/// it is. Not retryable: the next run's observation reports it as a conflict.
+pub(crate) fn route_held_elsewhere(
+    operation: &'static str,
+    destination: &str,
+    table: &str,
+    holder: Option<String>,
+) -> Error {
+    Error::Aws {
+        operation,
+        code: "RouteAlreadyExists".into(),
+        message: format!(
+            "{destination} in {table} already routes to {}; left as it is",
+            holder.as_deref().unwrap_or("something else")
+        ),
+        request_id: None,
+        retryable: false,
+    }
+}
+
 /// The error code of an SDK error, if AWS answered with one.
 pub fn code_of<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Option<&str> {
     match err {

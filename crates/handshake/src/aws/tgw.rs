@@ -7,9 +7,9 @@ use aws_sdk_ec2::types::{
 use aws_sdk_ram::types::{ResourceOwner, ResourceShareAssociationType};
 
 use super::ec2::Ec2;
-use super::{classify, code_of, write_outcome};
+use super::{classify, code_of, route_held_elsewhere, write_outcome};
 use crate::decision::Written;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::{RouteSpec, RouteState, RouteTable};
 use crate::ports::{VpcReads, VpcRoutes};
 use crate::tgw::{
@@ -324,24 +324,15 @@ impl TgwPort for TgwAws {
             Some(r) if r.only_to(&route.attachment_id) => {
                 write_outcome("CreateTransitGatewayRoute", result, &["RouteAlreadyExists"])
             }
-            held => Err(Error::Aws {
-                operation: "CreateTransitGatewayRoute",
-                code: "RouteAlreadyExists".into(),
-                message: format!(
-                    "{} in {} already routes to {}; left as it is",
-                    route.destination,
-                    route.route_table_id,
-                    held.map_or_else(
-                        || "something else".into(),
-                        |r| match r.attachment_ids.is_empty() {
-                            true => "a blackhole".to_string(),
-                            false => r.attachment_ids.join(", "),
-                        }
-                    )
-                ),
-                request_id: None,
-                retryable: false,
-            }),
+            held => Err(route_held_elsewhere(
+                "CreateTransitGatewayRoute",
+                &route.destination,
+                &route.route_table_id,
+                held.map(|r| match r.attachment_ids.is_empty() {
+                    true => "a blackhole".to_string(),
+                    false => r.attachment_ids.join(", "),
+                }),
+            )),
         }
     }
 
