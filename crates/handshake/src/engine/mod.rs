@@ -92,13 +92,6 @@ impl<O> Listed<O> {
             observed: Some(observation),
         }
     }
-
-    /// Ids only, each once, in order.
-    pub fn ids(mut ids: Vec<String>) -> Vec<Self> {
-        ids.sort();
-        ids.dedup();
-        ids.into_iter().map(Self::id).collect()
-    }
 }
 
 /// How the loop runs.

@@ -270,22 +270,15 @@ async fn scale(runs: usize) {
             ),
         );
         row("  invocations, back to back", s.invocations.show_count());
+        let pair = |a: &Runs, b: &Runs| format!("{} / {}", a.show_count(), b.show_count());
         row(
             "  writes attempted / took effect",
-            format!(
-                "{} / {}",
-                s.attempted.show_count(),
-                s.effective.show_count()
-            ),
+            pair(&s.attempted, &s.effective),
         );
         row("  throttles received", s.throttles.show_count());
         row(
             "  `failed` records / Failures metric",
-            format!(
-                "{} / {}",
-                s.failed_records.show_count(),
-                s.failures.show_count()
-            ),
+            pair(&s.failed_records, &s.failures),
         );
     }
     println!();
